@@ -1,0 +1,245 @@
+// Package config reads salespulse's settings from the environment and an optional .env file
+// into one struct. Commands override fields with their flags and then ask for what they need
+// with the Require methods, so a missing setting is reported by the command that needs it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/joho/godotenv"
+)
+
+// Config holds every setting of every command.
+type Config struct {
+	Database Database
+	S3       S3
+	Kafka    Kafka
+	HTTP     HTTP
+	ETL      ETL
+	LogLevel slog.Level // LOG_LEVEL: debug, info, warn or error
+}
+
+// Database is where sales, rollups and the ledger live.
+type Database struct {
+	URL string // DATABASE_URL, or composed from the POSTGRES_* parts
+}
+
+// S3 is the bucket files land in.
+type S3 struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	Region          string
+	Bucket          string
+	Endpoint        string // for MinIO and other S3-compatible stores (path-style)
+}
+
+// Kafka carries the object-created events.
+type Kafka struct {
+	Brokers       []string
+	Topic         string
+	Group         string
+	ClientID      string
+	SASLUsername  string
+	SASLPassword  string
+	SASLMechanism string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+	TLS           bool
+}
+
+// HTTP is the dashboard server.
+type HTTP struct {
+	Addr     string
+	APIToken string
+}
+
+// ETL tunes loading.
+type ETL struct {
+	MaxRejectRatio float64 // a file with more rejected rows than this share fails whole
+	Timeout        time.Duration
+}
+
+// Error names the setting at fault; its message is the one line a command prints.
+type Error struct {
+	Name   string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Name + ": " + e.Reason }
+
+// Load reads the process environment over the .env file in the working directory, if any.
+func Load() (Config, error) {
+	file, err := godotenv.Read(".env")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Config{}, &Error{Name: ".env", Reason: err.Error()}
+	}
+	return FromLookup(func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		v, ok := file[name]
+		return v, ok
+	})
+}
+
+// FromLookup builds a Config from any source of variables (the environment, a map in tests).
+func FromLookup(lookup func(string) (string, bool)) (Config, error) {
+	get := func(name, def string) string {
+		if v, ok := lookup(name); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	var c Config
+	var err error
+	if c.Database.URL, err = databaseURL(get); err != nil {
+		return Config{}, err
+	}
+	c.S3 = S3{
+		AccessKeyID:     get("AWS_ACCESS_KEY_ID", ""),
+		SecretAccessKey: get("AWS_SECRET_ACCESS_KEY", ""),
+		Region:          get("AWS_REGION", "us-east-1"),
+		Bucket:          get("BUCKET_NAME", ""),
+		Endpoint:        get("S3_ENDPOINT", ""),
+	}
+	if c.S3.Endpoint != "" {
+		if err := checkURL("S3_ENDPOINT", c.S3.Endpoint); err != nil {
+			return Config{}, err
+		}
+	}
+	c.Kafka = Kafka{
+		Brokers:       splitList(get("BOOTSTRAP_SERVERS", "")),
+		Topic:         get("KAFKA_TOPIC", "sales.files"),
+		Group:         get("KAFKA_GROUP", "salespulse-etl"),
+		ClientID:      get("CLIENT_ID", "salespulse"),
+		SASLUsername:  get("SASL_USERNAME", ""),
+		SASLPassword:  get("SASL_PASSWORD", ""),
+		SASLMechanism: strings.ToUpper(get("SASL_MECHANISM", "PLAIN")),
+	}
+	switch c.Kafka.SASLMechanism {
+	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+	default:
+		return Config{}, &Error{Name: "SASL_MECHANISM", Reason: "must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"}
+	}
+	if c.Kafka.TLS, err = parseBool("KAFKA_TLS", get("KAFKA_TLS", "false")); err != nil {
+		return Config{}, err
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
+		return Config{}, &Error{Name: "LOG_LEVEL", Reason: "must be debug, info, warn or error"}
+	}
+	c.HTTP = HTTP{Addr: get("HTTP_ADDR", ":8080"), APIToken: get("API_TOKEN", "")}
+	if c.ETL.MaxRejectRatio, err = ParseRatio(get("MAX_REJECT_RATIO", "50%")); err != nil {
+		return Config{}, &Error{Name: "MAX_REJECT_RATIO", Reason: err.Error()}
+	}
+	if c.ETL.Timeout, err = time.ParseDuration(get("LOAD_TIMEOUT", "30m")); err != nil || c.ETL.Timeout <= 0 {
+		return Config{}, &Error{Name: "LOAD_TIMEOUT", Reason: "must be a positive duration such as 30m"}
+	}
+	return c, nil
+}
+
+// databaseURL prefers DATABASE_URL and otherwise composes one from the POSTGRES_* parts.
+func databaseURL(get func(string, string) string) (string, error) {
+	if u := get("DATABASE_URL", ""); u != "" {
+		if _, err := pgxpool.ParseConfig(u); err != nil {
+			// The parser's message may quote the URL, password included: keep it out.
+			return "", &Error{Name: "DATABASE_URL", Reason: "malformed connection string"}
+		}
+		return u, nil
+	}
+	host := get("POSTGRES_HOST", "")
+	if host == "" {
+		return "", nil
+	}
+	user := get("POSTGRES_USER", "")
+	if user == "" {
+		return "", &Error{Name: "POSTGRES_USER", Reason: "is not set (POSTGRES_HOST is)"}
+	}
+	port := get("POSTGRES_PORT", "5432")
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", &Error{Name: "POSTGRES_PORT", Reason: "must be a port number"}
+	}
+	u := url.URL{
+		Scheme: "postgres",
+		Host:   host + ":" + port,
+		Path:   "/" + get("POSTGRES_DB", user),
+	}
+	if pw := get("POSTGRES_PASSWORD", ""); pw != "" {
+		u.User = url.UserPassword(user, pw)
+	} else {
+		u.User = url.User(user)
+	}
+	return u.String(), nil
+}
+
+// RequireDatabase reports a missing database setting.
+func (c Config) RequireDatabase() error {
+	if c.Database.URL == "" {
+		return &Error{Name: "DATABASE_URL", Reason: "is not set (nor POSTGRES_HOST)"}
+	}
+	return nil
+}
+
+// RequireS3 reports a missing bucket setting.
+func (c Config) RequireS3() error {
+	if c.S3.Bucket == "" {
+		return &Error{Name: "BUCKET_NAME", Reason: "is not set"}
+	}
+	return nil
+}
+
+// RequireKafka reports a missing broker setting.
+func (c Config) RequireKafka() error {
+	if len(c.Kafka.Brokers) == 0 {
+		return &Error{Name: "BOOTSTRAP_SERVERS", Reason: "is not set"}
+	}
+	if c.Kafka.SASLUsername != "" && c.Kafka.SASLPassword == "" {
+		return &Error{Name: "SASL_PASSWORD", Reason: "is not set (SASL_USERNAME is)"}
+	}
+	return nil
+}
+
+// ParseRatio reads a share as "0.5" or "50%"; it must lie in [0, 1].
+func ParseRatio(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	div := 1.0
+	if strings.HasSuffix(s, "%") {
+		s, div = strings.TrimSpace(strings.TrimSuffix(s, "%")), 100
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v/div < 0 || v/div > 1 {
+		return 0, fmt.Errorf("must be a share between 0 and 1 or a percentage such as 50%%")
+	}
+	return v / div, nil
+}
+
+func parseBool(name, s string) (bool, error) {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, &Error{Name: name, Reason: "must be true or false"}
+	}
+	return v, nil
+}
+
+func checkURL(name, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &Error{Name: name, Reason: "must be an http:// or https:// URL"}
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

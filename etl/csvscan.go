@@ -1,0 +1,299 @@
+package etl
+
+import (
+	"bytes"
+	"io"
+)
+
+const (
+	maxRecordBytes = 1 << 20 // no sane sales row comes near; beyond it a quote is unbalanced
+	maxRawBytes    = 4 << 10 // how much of a rejected row's text is kept
+)
+
+// record is one CSV record as the scanner found it. Its slices point into the scanner's
+// buffer and are valid until the next call to next.
+type record struct {
+	fields [][]byte
+	line   int64  // physical line the record starts on, 1-based
+	raw    []byte // the record's text without its final line break
+	broken string // why the record could not be split into fields; then fields is empty
+}
+
+// scanner splits a UTF-8 stream into CSV records (RFC 4180 quoting, "" escapes, line breaks
+// inside quotes, LF or CRLF). A record that cannot be closed (an unbalanced quote running to
+// the end of the file or past maxRecordBytes) is reported as its first physical line alone,
+// and scanning resumes on the next line, so no later line is swallowed.
+type scanner struct {
+	r        io.Reader
+	buf      []byte
+	start    int // first byte not yet consumed
+	end      int // end of the bytes read
+	eof      bool
+	err      error
+	delim    byte
+	line     int64 // line number of buf[start]
+	skipping bool  // discarding the rest of an over-long line
+	rec      record
+	unq      []byte // unescaped contents of quoted fields
+}
+
+func newScanner(r io.Reader) *scanner {
+	return &scanner{r: r, buf: make([]byte, 256<<10), delim: ',', line: 1}
+}
+
+// peekLine returns the first line of unread input (without its line break), for sniffing.
+func (s *scanner) peekLine() ([]byte, error) {
+	for {
+		data := s.buf[s.start:s.end]
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			return bytes.TrimSuffix(data[:i], []byte{'\r'}), nil
+		}
+		if s.eof || s.end-s.start >= maxRecordBytes {
+			return data, s.err
+		}
+		if !s.fill() {
+			return s.buf[s.start:s.end], s.err
+		}
+	}
+}
+
+// next advances to the next non-blank record. It returns false at the end of input or on a
+// read error (see s.err).
+func (s *scanner) next() (*record, bool) {
+	for {
+		if s.skipping {
+			if !s.skipRestOfLine() {
+				return nil, false
+			}
+			continue
+		}
+		data := s.buf[s.start:s.end]
+		if len(data) == 0 {
+			if s.eof || !s.fill() {
+				return nil, false
+			}
+			continue
+		}
+		if data[0] == '\n' || (len(data) > 1 && data[0] == '\r' && data[1] == '\n') {
+			s.consume(bytes.IndexByte(data, '\n')+1, 1)
+			continue
+		}
+		if n, lines, ok := s.parse(data); ok {
+			s.rec.line = s.line
+			s.consume(n, lines)
+			return &s.rec, true
+		}
+		if len(data) >= maxRecordBytes {
+			s.brokenFirstLine(data, "record longer than 1 MiB (unbalanced quote?)")
+			return &s.rec, true
+		}
+		if s.eof {
+			s.brokenFirstLine(data, "unterminated quoted field")
+			return &s.rec, true
+		}
+		if !s.fill() {
+			if s.err != nil {
+				return nil, false
+			}
+		}
+	}
+}
+
+// fill reads more input, keeping unconsumed bytes. It reports whether anything was added.
+func (s *scanner) fill() bool {
+	if s.eof || s.err != nil {
+		return false
+	}
+	if s.start > 0 {
+		s.end = copy(s.buf, s.buf[s.start:s.end])
+		s.start = 0
+	}
+	if s.end == len(s.buf) {
+		grown := make([]byte, 2*len(s.buf))
+		copy(grown, s.buf[:s.end])
+		s.buf = grown
+	}
+	n, err := s.r.Read(s.buf[s.end:])
+	s.end += n
+	if err == io.EOF {
+		s.eof = true
+	} else if err != nil {
+		s.err = err
+	}
+	return n > 0 || s.eof
+}
+
+func (s *scanner) consume(n int, lines int) {
+	s.start += n
+	s.line += int64(lines)
+}
+
+// brokenFirstLine reports the first physical line of data as a record that cannot be split.
+func (s *scanner) brokenFirstLine(data []byte, why string) {
+	s.rec = record{fields: s.rec.fields[:0], line: s.line, broken: why}
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		if !s.eof {
+			// The line itself is over-long: keep its head, discard the rest as it streams.
+			s.rec.raw = append([]byte(nil), data[:min(len(data), maxRawBytes)]...)
+			s.start, s.end = 0, 0
+			s.skipping = true
+			s.line++
+			return
+		}
+		s.rec.raw = data
+		s.consume(len(data), 0)
+		return
+	}
+	s.rec.raw = bytes.TrimSuffix(data[:i], []byte{'\r'})
+	s.consume(i+1, 1)
+}
+
+func (s *scanner) skipRestOfLine() bool {
+	for {
+		if i := bytes.IndexByte(s.buf[s.start:s.end], '\n'); i >= 0 {
+			s.start += i + 1
+			s.skipping = false
+			return true
+		}
+		s.start = s.end
+		if !s.fill() || s.start == s.end {
+			s.skipping = false
+			return s.start < s.end
+		}
+	}
+}
+
+// parse splits the record at the start of data. It returns the bytes the record occupies
+// (line break included), the line breaks it spans, and false if data holds no whole record yet.
+func (s *scanner) parse(data []byte) (int, int, bool) {
+	nl := bytes.IndexByte(data, '\n')
+	line := data
+	if nl >= 0 {
+		line = data[:nl]
+	} else if !s.eof {
+		return 0, 0, false
+	}
+	if bytes.IndexByte(line, '"') < 0 {
+		line = bytes.TrimSuffix(line, []byte{'\r'})
+		s.rec.raw = line
+		s.rec.broken = ""
+		s.splitPlain(line)
+		if nl < 0 {
+			return len(data), 0, true
+		}
+		return nl + 1, 1, true
+	}
+	return s.parseQuoted(data)
+}
+
+// splitPlain splits a line that contains no quote.
+func (s *scanner) splitPlain(line []byte) {
+	f := s.rec.fields[:0]
+	for {
+		i := bytes.IndexByte(line, s.delim)
+		if i < 0 {
+			s.rec.fields = append(f, line)
+			return
+		}
+		f = append(f, line[:i])
+		line = line[i+1:]
+	}
+}
+
+// parseQuoted is the general state machine, for records with quotes (possibly multi-line).
+func (s *scanner) parseQuoted(data []byte) (int, int, bool) {
+	f := s.rec.fields[:0]
+	s.unq = s.unq[:0]
+	s.rec.broken = ""
+	pos, lines := 0, 0
+	for {
+		if pos < len(data) && data[pos] == '"' {
+			from := len(s.unq)
+			pos++
+			for {
+				j := bytes.IndexByte(data[pos:], '"')
+				if j < 0 {
+					return 0, 0, false // closed later, or never (the caller decides)
+				}
+				chunk := data[pos : pos+j]
+				lines += bytes.Count(chunk, []byte{'\n'})
+				s.unq = append(s.unq, chunk...)
+				pos += j + 1
+				if pos == len(data) && !s.eof {
+					return 0, 0, false // cannot tell "" from a closing quote yet
+				}
+				if pos < len(data) && data[pos] == '"' {
+					s.unq = append(s.unq, '"')
+					pos++
+					continue
+				}
+				break
+			}
+			// Text after the closing quote is kept, but the row is marked malformed.
+			for pos < len(data) && data[pos] != s.delim && data[pos] != '\n' {
+				if data[pos] == '\r' && (pos+1 == len(data) || data[pos+1] == '\n') {
+					break
+				}
+				if s.rec.broken == "" {
+					s.rec.broken = "text after a closing quote"
+				}
+				s.unq = append(s.unq, data[pos])
+				pos++
+			}
+			f = append(f, s.unq[from:len(s.unq):len(s.unq)])
+		} else {
+			j := pos
+			for j < len(data) && data[j] != s.delim && data[j] != '\n' {
+				j++
+			}
+			field := data[pos:j]
+			if j < len(data) && data[j] == '\n' {
+				field = bytes.TrimSuffix(field, []byte{'\r'})
+			}
+			f = append(f, field)
+			pos = j
+		}
+		switch {
+		case pos < len(data) && data[pos] == s.delim:
+			pos++
+			if pos == len(data) && !s.eof {
+				return 0, 0, false
+			}
+			if pos == len(data) {
+				f = append(f, nil) // a trailing delimiter at the end of the file
+				return s.finish(f, data, pos, lines, false)
+			}
+		case pos < len(data) && data[pos] == '\r' && pos+1 < len(data) && data[pos+1] == '\n':
+			return s.finish(f, data, pos, lines, true)
+		case pos < len(data) && data[pos] == '\n':
+			return s.finish(f, data, pos, lines, true)
+		case pos < len(data) && data[pos] == '\r': // the last byte: LF may follow
+			if !s.eof {
+				return 0, 0, false
+			}
+			n, l, ok := s.finish(f, data, pos, lines, false)
+			return n + 1, l, ok
+		default: // end of data
+			if !s.eof {
+				return 0, 0, false
+			}
+			return s.finish(f, data, pos, lines, false)
+		}
+	}
+}
+
+func (s *scanner) finish(f [][]byte, data []byte, pos, lines int, lineBreak bool) (int, int, bool) {
+	s.rec.fields = f
+	if s.rec.broken != "" {
+		s.rec.fields = f[:0]
+	}
+	s.rec.raw = bytes.TrimSuffix(data[:pos], []byte{'\r'})
+	if !lineBreak {
+		return pos, lines, true
+	}
+	if data[pos] == '\r' {
+		pos++
+	}
+	return pos + 1, lines + 1, true
+}

@@ -1,0 +1,610 @@
+package etl
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salespulse/queries"
+	"salespulse/queries/db"
+)
+
+// Outcomes of a load.
+const (
+	StatusLoaded  = "loaded"
+	StatusSkipped = "skipped" // these exact bytes were loaded before
+	StatusFailed  = "failed"  // the file as a whole was refused; nothing of it was loaded
+)
+
+// Ways a file reaches sales.
+const (
+	pathCopy  = "copy"  // every id new: COPY straight into sales
+	pathMerge = "merge" // some ids known: COPY into staging, INSERT ... ON CONFLICT DO NOTHING
+)
+
+// Result is what became of one file. It is also the line `salespulse load --json` prints.
+type Result struct {
+	File          string  `json:"file"`
+	FileID        int64   `json:"file_id,omitempty"`
+	Status        string  `json:"status"`
+	RowsTotal     int64   `json:"rows_total"`
+	RowsLoaded    int64   `json:"rows_loaded"`
+	RowsRejected  int64   `json:"rows_rejected"`
+	RowsDuplicate int64   `json:"rows_duplicate"`
+	Seconds       float64 `json:"seconds"`
+	Error         string  `json:"error,omitempty"`
+	Path          string  `json:"path,omitempty"`
+
+	hash   []byte // SHA-256 of the bytes read
+	phases phases
+}
+
+// phases times the parts of a load, for the log.
+type phases struct{ read, merge, fold, commit time.Duration }
+
+func (p *phases) since(d *time.Duration, t time.Time) time.Time {
+	now := time.Now()
+	*d += now.Sub(t)
+	return now
+}
+
+func (r Result) contentHash() []byte { return r.hash }
+
+// Loader loads files into PostgreSQL, each in one transaction: the rows (COPY), the merge of
+// new sale ids, the fold into the rollups, the ledger row and a NOTIFY, committed together.
+type Loader struct {
+	Pool           *pgxpool.Pool
+	MaxRejectRatio float64 // share of rejected rows above which the whole file fails
+	Log            *slog.Logger
+	BatchRows      int // rows per COPY batch; 0 means a sensible default
+}
+
+// repeatedIDs reports the failure of a COPY straight into sales over a sale id it already
+// holds (or one the file repeats): the file then goes the merge path.
+func repeatedIDs(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "sales_pkey"
+}
+
+// ratioError ends an attempt whose file has too many bad rows.
+type ratioError struct{ total, rejected int64 }
+
+func (e *ratioError) Error() string { return "too many rejected rows" }
+
+// Load loads one file. Bad content is not an error: it ends as a rejected row, a duplicate or
+// a failed file in the Result. An error means the load could not be carried out (database,
+// storage or context) and nothing of it was committed; trying again later is safe.
+// progress, if set, is called with the number of bytes read so far.
+func (l *Loader) Load(ctx context.Context, src Source, progress func(int64)) (Result, error) {
+	start := time.Now()
+	res, err := l.load(ctx, src, progress, start)
+	res.File = src.Info().Name()
+	res.Seconds = time.Since(start).Seconds()
+	if err == nil {
+		l.logger().Debug("load: done", "file", res.File, "status", res.Status, "path", res.Path,
+			"rows", res.RowsTotal, "seconds", res.Seconds, "read_copy", res.phases.read,
+			"merge", res.phases.merge, "fold", res.phases.fold, "commit", res.phases.commit)
+	}
+	return res, err
+}
+
+func (l *Loader) load(ctx context.Context, src Source, progress func(int64), start time.Time) (Result, error) {
+	var known []byte
+	if h, ok := src.(contentHasher); ok {
+		var err error
+		if known, err = h.Hash(ctx); err != nil {
+			return Result{}, fmt.Errorf("load: hash: %w", err)
+		}
+		if res, done, err := l.skipIfLoaded(ctx, known); done || err != nil {
+			return res, err
+		}
+	}
+	path := pathCopy
+	for try := 1; ; try++ {
+		res, err := l.attempt(ctx, src, known, path, progress, start)
+		var ratio *ratioError
+		var pgErr *pgconn.PgError
+		switch {
+		case repeatedIDs(err) && path == pathCopy:
+			path = pathMerge
+			continue
+		case errors.As(err, &ratio):
+			return l.refuse(ctx, src, known, start, ratio)
+		case errors.As(err, &pgErr) && pgErr.ConstraintName == "ingested_files_loaded_content":
+			// The same bytes committed under another name while this load ran.
+			sum := known
+			if sum == nil {
+				sum = res.contentHash()
+			}
+			if res, done, err := l.skipIfLoaded(ctx, sum); done || err != nil {
+				return res, err
+			}
+		case errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") && try < 5:
+			// Deadlock with a concurrent load over shared sale ids: one of the two gives way.
+			l.logger().Info("load: retrying after a deadlock", "file", src.Info().Name(), "try", try)
+			select {
+			case <-time.After(time.Duration(rand.IntN(100*try)) * time.Millisecond):
+			case <-ctx.Done():
+				return Result{}, ctx.Err()
+			}
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("load: %w", err)
+		}
+		return res, nil
+	}
+}
+
+func (l *Loader) skipIfLoaded(ctx context.Context, sum []byte) (Result, bool, error) {
+	prev, err := db.New(l.Pool).FindLoadedByContent(ctx, sum)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Result{}, false, nil
+	}
+	if err != nil {
+		return Result{}, false, fmt.Errorf("load: find earlier load: %w", err)
+	}
+	return Result{FileID: prev.ID, Status: StatusSkipped}, true, nil
+}
+
+func (l *Loader) logger() *slog.Logger {
+	if l.Log != nil {
+		return l.Log
+	}
+	return slog.Default()
+}
+
+// attempt is one transaction over the whole file along one path.
+func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path string, progress func(int64), start time.Time) (res Result, err error) {
+	tx, q, fileID, err := l.begin(ctx, src, known, start)
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+
+	in, t, err := l.open(ctx, src, known == nil, progress)
+	if err != nil {
+		var herr *HeaderError
+		if !errors.As(err, &herr) && !errors.Is(err, ErrEmptyFile) {
+			return Result{}, err
+		}
+		// A file without a usable header fails whole; its ledger row says why.
+		res = Result{FileID: fileID, Status: StatusFailed, Error: err.Error()}
+		return res, l.finish(ctx, tx, q, res, ledgerFacts{hash: known, size: src.Info().Size})
+	}
+	defer in.Close()
+
+	tick := time.Now()
+	total, rejected, err := l.stream(ctx, tx, q, t, fileID, path, false)
+	if err != nil {
+		return Result{}, err
+	}
+	sum := known
+	if sum == nil {
+		sum = in.sum()
+	} else if src.(contentHasher).Changed() {
+		return Result{}, errors.New("the file changed while it was being loaded")
+	}
+	res = Result{FileID: fileID, Status: StatusLoaded, Path: path, RowsTotal: total, RowsRejected: rejected, hash: sum}
+	tick = res.phases.since(&res.phases.read, tick)
+	valid := total - rejected
+	res.RowsLoaded = valid
+	if path == pathMerge {
+		if res.RowsLoaded, err = q.MergeStaged(ctx, fileID); err != nil {
+			return res, fmt.Errorf("merge: %w", err)
+		}
+		res.RowsDuplicate = valid - res.RowsLoaded
+		if err := foldMerged(ctx, q); err != nil {
+			return res, err
+		}
+		tick = res.phases.since(&res.phases.merge, tick)
+	}
+	if float64(rejected) > l.MaxRejectRatio*float64(total) {
+		return res, &ratioError{total: total, rejected: rejected}
+	}
+	if err := foldIntoRollups(ctx, q); err != nil {
+		return res, err
+	}
+	tick = res.phases.since(&res.phases.fold, tick)
+	err = l.finish(ctx, tx, q, res, factsOf(t, sum, in.n))
+	res.phases.since(&res.phases.commit, tick)
+	return res, err
+}
+
+// begin opens the transaction, creates the scratch tables and the ledger row.
+func (l *Loader) begin(ctx context.Context, src Source, known []byte, start time.Time) (*copyTx, *db.Queries, int64, error) {
+	pgtx, err := l.Pool.Begin(ctx)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("begin: %w", err)
+	}
+	tx := &copyTx{tx: pgtx}
+	q := db.New(tx)
+	fail := func(what string, err error) (*copyTx, *db.Queries, int64, error) {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, nil, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := tx.Exec(ctx, queries.LoadTables); err != nil {
+		return fail("scratch tables", err)
+	}
+	info := src.Info()
+	id, err := q.InsertFile(ctx, db.InsertFileParams{
+		Source:        info.Kind,
+		Bucket:        info.Bucket,
+		ObjectKey:     info.Key,
+		Etag:          info.ETag,
+		ContentSha256: known,
+		SizeBytes:     info.Size,
+		EventTime:     timestamptz(info.EventTime),
+		StartedAt:     timestamptz(start),
+	})
+	if err != nil {
+		return fail("ledger", err)
+	}
+	return tx, q, id, nil
+}
+
+// open starts reading the source; hash asks for its SHA-256 as it streams.
+func (l *Loader) open(ctx context.Context, src Source, hash bool, progress func(int64)) (*hashingReader, *Transform, error) {
+	rc, err := src.Open(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open: %w", err)
+	}
+	in := &hashingReader{r: ctxReader{ctx, rc}, c: rc, progress: progress}
+	if hash {
+		in.h = sha256.New()
+	}
+	t, err := NewTransform(in)
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	return in, t, nil
+}
+
+// batch is one round of COPYs. The reader fills the next while the database takes this one.
+type batch struct {
+	sales   []db.CopySalesParams
+	staged  []db.CopyStagingParams
+	rejects []db.CopyRejectsParams
+	deltas  deltas
+}
+
+func (b *batch) reset() *batch {
+	b.sales, b.staged, b.rejects = b.sales[:0], b.staged[:0], nil
+	b.deltas = deltas{}
+	return b
+}
+
+// Rejected rows are held back until this many have gathered, so a file with a few bad rows
+// here and there still streams its sales in one COPY.
+const rejectBatchRows = 20_000
+
+// stream reads the file and COPYs it in batches: sales (or staging rows on the merge path),
+// rejected rows, and on the COPY path the rollup rows of the fold. With rejectsOnly it
+// writes rejected rows alone (a refused file). It returns rows read and rows rejected.
+func (l *Loader) stream(ctx context.Context, tx *copyTx, q *db.Queries, t *Transform, fileID int64, path string, rejectsOnly bool) (int64, int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	size := l.BatchRows
+	if size <= 0 {
+		size = 10_000
+	}
+	// Three batches circulate: one filling, one queued, one being copied.
+	full, free := make(chan *batch, 3), make(chan *batch, 3)
+	for range 3 {
+		free <- &batch{}
+	}
+	var rejected int64
+	go func() {
+		defer close(full)
+		var sums *fold
+		if path == pathCopy && !rejectsOnly {
+			sums = newFold()
+		}
+		var b *batch
+		var rejects []db.CopyRejectsParams
+		take := func() bool {
+			select {
+			case b = <-free:
+				b.reset()
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		send := func(last bool) bool {
+			if last || len(rejects) >= rejectBatchRows {
+				b.rejects, rejects = rejects, nil
+			}
+			if sums != nil && (last || sums.full()) {
+				b.deltas = sums.drain()
+			}
+			select {
+			case full <- b:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if !take() {
+			return
+		}
+		for {
+			s, rej, ok := t.Next()
+			if !ok {
+				break
+			}
+			switch {
+			case rej != nil:
+				rejected++
+				rejects = append(rejects, db.CopyRejectsParams{
+					FileID: fileID, Line: rej.Line, ColumnName: rej.Column, Reason: rej.Reason, RawLine: rej.Raw,
+				})
+			case rejectsOnly:
+			case sums != nil:
+				s.FileID = fileID
+				b.sales = append(b.sales, s.CopySalesParams)
+				sums.add(&b.sales[len(b.sales)-1])
+			default:
+				b.staged = append(b.staged, staged(&s))
+			}
+			if len(b.sales)+len(b.staged) >= size || len(rejects) >= rejectBatchRows || (sums != nil && sums.full()) {
+				if !send(false) || !take() {
+					return
+				}
+			}
+		}
+		send(true)
+	}()
+
+	for b := range full {
+		if err := copyBatch(ctx, q, b); err != nil {
+			cancel()
+			for range full { // let the reader stop
+			}
+			return 0, 0, err
+		}
+		free <- b
+	}
+	if err := t.Err(); err != nil {
+		return 0, 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.Flush(); err != nil {
+		return 0, 0, err
+	}
+	return t.Rows(), rejected, nil
+}
+
+// copyBatch hands a batch to the open COPYs. An error may be the verdict on earlier rows.
+func copyBatch(ctx context.Context, q *db.Queries, b *batch) error {
+	if len(b.sales) > 0 {
+		if _, err := q.CopySales(ctx, b.sales); err != nil {
+			return fmt.Errorf("copy sales: %w", err)
+		}
+	}
+	if len(b.staged) > 0 {
+		if _, err := q.CopyStaging(ctx, b.staged); err != nil {
+			return fmt.Errorf("copy staging: %w", err)
+		}
+	}
+	if len(b.rejects) > 0 {
+		if _, err := q.CopyRejects(ctx, b.rejects); err != nil {
+			return fmt.Errorf("copy rejects: %w", err)
+		}
+	}
+	return copyDeltas(ctx, q, b.deltas)
+}
+
+func copyDeltas(ctx context.Context, q *db.Queries, d deltas) error {
+	if len(d.cube) > 0 {
+		if _, err := q.CopyDeltaCube(ctx, d.cube); err != nil {
+			return fmt.Errorf("copy fold: %w", err)
+		}
+	}
+	if len(d.products) > 0 {
+		if _, err := q.CopyDeltaProduct(ctx, d.products); err != nil {
+			return fmt.Errorf("copy fold: %w", err)
+		}
+	}
+	if len(d.reps) > 0 {
+		if _, err := q.CopyDeltaRep(ctx, d.reps); err != nil {
+			return fmt.Errorf("copy fold: %w", err)
+		}
+	}
+	return nil
+}
+
+// foldMerged expands the sums MergeStaged computed, like the COPY path's own.
+func foldMerged(ctx context.Context, q *db.Queries) error {
+	products, err := q.ReadFoldProducts(ctx)
+	if err != nil {
+		return fmt.Errorf("fold: %w", err)
+	}
+	reps, err := q.ReadFoldReps(ctx)
+	if err != nil {
+		return fmt.Errorf("fold: %w", err)
+	}
+	sums := newFold()
+	flush := func() error { return copyDeltas(ctx, q, sums.drain()) }
+	for _, p := range products {
+		sums.addFoldProduct(p)
+		if sums.full() {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range reps {
+		sums.addFoldRep(r)
+		if sums.full() {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// foldIntoRollups adds the delta tables into the rollups; concurrent loads take turns here.
+func foldIntoRollups(ctx context.Context, q *db.Queries) error {
+	if err := q.LockRollups(ctx); err != nil {
+		return fmt.Errorf("fold: lock: %w", err)
+	}
+	if err := q.SetFoldMemory(ctx); err != nil {
+		return fmt.Errorf("fold: %w", err)
+	}
+	if _, err := q.ApplyCube(ctx); err != nil {
+		return fmt.Errorf("fold: cube: %w", err)
+	}
+	if _, err := q.ApplyProducts(ctx); err != nil {
+		return fmt.Errorf("fold: products: %w", err)
+	}
+	if _, err := q.ApplyReps(ctx); err != nil {
+		return fmt.Errorf("fold: reps: %w", err)
+	}
+	return nil
+}
+
+// refuse records a file over the reject ratio: a failed ledger row and its rejected rows,
+// in a new transaction, reading the file once more; no sale of it is loaded.
+func (l *Loader) refuse(ctx context.Context, src Source, known []byte, start time.Time, ratio *ratioError) (Result, error) {
+	tx, q, fileID, err := l.begin(ctx, src, known, start)
+	if err != nil {
+		return Result{}, fmt.Errorf("load: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	in, t, err := l.open(ctx, src, known == nil, nil)
+	if err != nil {
+		return Result{}, fmt.Errorf("load: reread: %w", err)
+	}
+	defer in.Close()
+	total, rejected, err := l.stream(ctx, tx, q, t, fileID, pathCopy, true)
+	if err != nil {
+		return Result{}, fmt.Errorf("load: %w", err)
+	}
+	if total != ratio.total || rejected != ratio.rejected {
+		return Result{}, errors.New("load: the file changed while it was being loaded")
+	}
+	res := Result{
+		FileID: fileID, Status: StatusFailed, RowsTotal: total, RowsRejected: total,
+		Error: fmt.Sprintf("%d of %d rows broke the rules (%.1f%%), over the %.0f%% limit; no row was loaded",
+			rejected, total, 100*float64(rejected)/float64(total), 100*l.MaxRejectRatio),
+	}
+	sum := known
+	if sum == nil {
+		sum = in.sum()
+	}
+	if err := l.finish(ctx, tx, q, res, factsOf(t, sum, in.n)); err != nil {
+		return Result{}, fmt.Errorf("load: %w", err)
+	}
+	return res, nil
+}
+
+// ledgerFacts is what the ledger row records about the file itself.
+type ledgerFacts struct {
+	hash                       []byte
+	size                       int64
+	shape, encoding, delimiter string
+	unknown                    []string
+}
+
+func factsOf(t *Transform, sum []byte, size int64) ledgerFacts {
+	return ledgerFacts{
+		hash: sum, size: size, shape: t.Header().Shape, encoding: t.Encoding(),
+		delimiter: t.Delimiter(), unknown: t.Header().Unknown,
+	}
+}
+
+// finish settles the ledger row, notifies listeners and commits.
+func (l *Loader) finish(ctx context.Context, tx *copyTx, q *db.Queries, res Result, f ledgerFacts) error {
+	unknown := f.unknown
+	if unknown == nil {
+		unknown = []string{}
+	}
+	err := q.FinishFile(ctx, db.FinishFileParams{
+		ID:             res.FileID,
+		Status:         res.Status,
+		LoadPath:       res.Path,
+		ContentSha256:  f.hash,
+		SizeBytes:      f.size,
+		RowsTotal:      res.RowsTotal,
+		RowsLoaded:     res.RowsLoaded,
+		RowsRejected:   res.RowsRejected,
+		RowsDuplicate:  res.RowsDuplicate,
+		HeaderShape:    f.shape,
+		Encoding:       f.encoding,
+		Delimiter:      f.delimiter,
+		UnknownColumns: unknown,
+		Error:          res.Error,
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if err := q.NotifyFileLoaded(ctx, res.FileID); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func staged(s *Sale) db.CopyStagingParams {
+	p := &s.CopySalesParams
+	return db.CopyStagingParams{
+		Line: s.Line, SaleKey: p.SaleKey, SaleID: p.SaleID, SaleDate: p.SaleDate, ProductID: p.ProductID,
+		ProductName: p.ProductName, ProductCategory: p.ProductCategory, Quantity: p.Quantity,
+		UnitPriceCents: p.UnitPriceCents, DiscountPct: p.DiscountPct, TotalValueCents: p.TotalValueCents,
+		UnitCostCents: p.UnitCostCents, TotalCostCents: p.TotalCostCents, GrossProfitCents: p.GrossProfitCents,
+		PaymentMethod: p.PaymentMethod, PaymentStatus: p.PaymentStatus, PaymentDate: p.PaymentDate,
+		CustomerID: p.CustomerID, CustomerName: p.CustomerName, SalesChannel: p.SalesChannel,
+		SalesRegion: p.SalesRegion, SalesRep: p.SalesRep, CustomerRating: p.CustomerRating,
+		CustomerComments: p.CustomerComments, ShippingCostCents: p.ShippingCostCents,
+		DeliveryStatus: p.DeliveryStatus, DeliveryDate: p.DeliveryDate,
+	}
+}
+
+func timestamptz(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+}
+
+// hashingReader hashes and counts the bytes of a source as they are read.
+type hashingReader struct {
+	r        io.Reader
+	c        io.Closer
+	h        hash.Hash
+	n        int64
+	progress func(int64)
+}
+
+func (r *hashingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		if r.h != nil {
+			r.h.Write(p[:n])
+		}
+		r.n += int64(n)
+		if r.progress != nil {
+			r.progress(r.n)
+		}
+	}
+	return n, err
+}
+
+func (r *hashingReader) Close() error { return r.c.Close() }
+
+func (r *hashingReader) sum() []byte { return r.h.Sum(nil) }

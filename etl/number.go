@@ -1,0 +1,182 @@
+package etl
+
+import (
+	"errors"
+	"math"
+	"math/bits"
+)
+
+// Numbers are read exactly as fixed point with four decimals (units of 0.0001): enough for
+// money written in cents, discounts such as 12.5, and the noise of producers that print
+// binary floating point (digits beyond the fourth are rounded half away from zero).
+const fixedScale = 10_000
+
+var (
+	errNotNumber = errors.New("not a number")
+	errTooLarge  = errors.New("too large")
+)
+
+// parseFixed reads [+-]digits[.digits][e[+-]digits] into units of 0.0001.
+func parseFixed(b []byte) (int64, error) {
+	i, neg := 0, false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	var mant uint64 // significant digits, scaled by 10^-frac
+	frac, digits, dropped := 0, 0, false
+	roundUp := false
+	intPart := true
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+			if !intPart && frac >= 4 {
+				// Beyond four decimals only rounding matters: the first dropped digit decides.
+				if !dropped {
+					roundUp = c >= '5'
+					dropped = true
+				}
+				continue
+			}
+			if mant > (math.MaxInt64-9)/10 {
+				return 0, errTooLarge
+			}
+			mant = mant*10 + uint64(c-'0')
+			if !intPart {
+				frac++
+			}
+		case c == '.' && intPart:
+			intPart = false
+		case (c == 'e' || c == 'E') && digits > 0:
+			return parseExponent(b, i, neg, mant, frac, roundUp)
+		default:
+			return 0, errNotNumber
+		}
+	}
+	if digits == 0 {
+		return 0, errNotNumber
+	}
+	return finishFixed(neg, mant, frac, roundUp)
+}
+
+func finishFixed(neg bool, mant uint64, frac int, roundUp bool) (int64, error) {
+	for ; frac < 4; frac++ {
+		if mant > math.MaxInt64/10 {
+			return 0, errTooLarge
+		}
+		mant *= 10
+	}
+	if roundUp {
+		mant++
+	}
+	if mant > math.MaxInt64 {
+		return 0, errTooLarge
+	}
+	if neg {
+		return -int64(mant), nil
+	}
+	return int64(mant), nil
+}
+
+// parseExponent handles the rare 1.5e3 or 4e-05 form by shifting the decimal digits.
+func parseExponent(b []byte, at int, neg bool, mant uint64, frac int, roundUp bool) (int64, error) {
+	j, eneg := at+1, false
+	if j < len(b) && (b[j] == '+' || b[j] == '-') {
+		eneg = b[j] == '-'
+		j++
+	}
+	if j == len(b) {
+		return 0, errNotNumber
+	}
+	exp := 0
+	for ; j < len(b); j++ {
+		if b[j] < '0' || b[j] > '9' {
+			return 0, errNotNumber
+		}
+		if exp = exp*10 + int(b[j]-'0'); exp > 40 {
+			if eneg {
+				return 0, nil // vanishingly small
+			}
+			return 0, errTooLarge
+		}
+	}
+	if eneg {
+		frac += exp
+	} else {
+		frac -= exp
+	}
+	for frac > 4 { // shift digits out, rounding on the last one dropped
+		roundUp = mant%10 >= 5
+		mant /= 10
+		frac--
+	}
+	for frac < 0 {
+		if mant > math.MaxInt64/10 {
+			return 0, errTooLarge
+		}
+		mant *= 10
+		frac++
+	}
+	return finishFixed(neg, mant, frac, roundUp)
+}
+
+// fixedToCents rounds units of 0.0001 to cents, half away from zero.
+func fixedToCents(v int64) int64 {
+	if v < 0 {
+		return -((-v + 50) / 100)
+	}
+	return (v + 50) / 100
+}
+
+// tolerance is the 0.01 a derived amount may differ by, in units of 0.0001.
+const tolerance = 100
+
+// totalValueOff reports whether total differs from quantity × price × (1 − discount/100)
+// by more than 0.01. price, discount (a percentage) and total are fixed point, all ≥ 0.
+// The product needs up to 128 bits; it is compared exactly, without rounding.
+func totalValueOff(quantity int64, price, discount, total int64) bool {
+	// quantity × price × (100·10^4 − discount) is the value in units of 10^-10.
+	hi, lo := bits.Mul64(uint64(quantity), uint64(price))
+	if hi != 0 {
+		return true
+	}
+	hi, lo = mul128(hi, lo, uint64(100*fixedScale-discount))
+	// total in the same units: total × 10^6.
+	thi, tlo := bits.Mul64(uint64(total), 1_000_000)
+	// |value − total| ≤ 0.01 = 10^8 units of 10^-10.
+	dhi, dlo := absDiff128(hi, lo, thi, tlo)
+	return dhi != 0 || dlo > 100_000_000
+}
+
+func mul128(hi, lo, m uint64) (uint64, uint64) {
+	h1, l1 := bits.Mul64(lo, m)
+	_, l2 := bits.Mul64(hi, m)
+	return h1 + l2, l1
+}
+
+func absDiff128(ahi, alo, bhi, blo uint64) (uint64, uint64) {
+	if ahi < bhi || (ahi == bhi && alo < blo) {
+		ahi, alo, bhi, blo = bhi, blo, ahi, alo
+	}
+	lo, borrow := bits.Sub64(alo, blo, 0)
+	hi, _ := bits.Sub64(ahi, bhi, borrow)
+	return hi, lo
+}
+
+// productOff reports whether total differs from quantity × unit by more than 0.01.
+func productOff(quantity, unit, total int64) bool {
+	hi, lo := bits.Mul64(uint64(quantity), uint64(unit))
+	if hi != 0 || lo > math.MaxInt64 {
+		return true
+	}
+	d := int64(lo) - total
+	return d > tolerance || d < -tolerance
+}
+
+// differenceOff reports whether profit differs from value − cost by more than 0.01.
+func differenceOff(value, cost, profit int64) bool {
+	d := value - cost - profit // magnitudes are far below overflow: each fits in 63 bits / 4
+	return d > tolerance || d < -tolerance
+}

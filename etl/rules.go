@@ -1,0 +1,399 @@
+package etl
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"salespulse/queries/db"
+)
+
+// Sale is a row that passed every rule, typed for the COPY into sales.
+type Sale struct {
+	Line int64
+	db.CopySalesParams
+	discount int64 // fixed point, kept for the fold
+}
+
+// Reject is a row that broke at least one rule: the first failing column and all reasons.
+type Reject struct {
+	Line   int64
+	Column string
+	Reason string
+	Raw    string
+}
+
+const (
+	maxTextRunes = 200
+	// maxMoney bounds every amount (in units of 0.0001) so sums and checks cannot overflow:
+	// a hundred billion per field.
+	maxMoney = 100_000_000_000 * fixedScale
+)
+
+// rowRules validates and types rows of one file; it keeps small caches, so one per file.
+type rowRules struct {
+	h       *Header
+	fields  int // expected field count
+	intern  map[string]string
+	dates   map[string]pgtype.Date
+	errs    []fieldError
+	numbers map[int64]*big.Int
+}
+
+type fieldError struct {
+	col column
+	msg string
+}
+
+func newRowRules(h *Header) *rowRules {
+	return &rowRules{
+		h:       h,
+		fields:  len(h.Names),
+		intern:  make(map[string]string),
+		dates:   make(map[string]pgtype.Date),
+		numbers: make(map[int64]*big.Int),
+	}
+}
+
+func (r *rowRules) fail(c column, format string, args ...any) {
+	r.errs = append(r.errs, fieldError{col: c, msg: fmt.Sprintf(format, args...)})
+}
+
+// check turns a record into a Sale, or a Reject naming what is wrong with it.
+func (r *rowRules) check(rec *record) (Sale, *Reject) {
+	if rec.broken != "" {
+		return Sale{}, r.reject(rec, "", rec.broken)
+	}
+	if len(rec.fields) != r.fields {
+		return Sale{}, r.reject(rec, "", fmt.Sprintf("has %d fields, the header has %d", len(rec.fields), r.fields))
+	}
+	r.errs = r.errs[:0]
+	var s Sale
+	s.Line = rec.line
+	p := &s.CopySalesParams
+
+	p.SaleDate = r.date(rec, colSaleDate, true)
+	p.SaleID = r.text(rec, colSaleID, true, false).String
+	p.SaleKey = saleKey([]byte(p.SaleID))
+	p.ProductID = r.text(rec, colProductID, true, false).String
+	p.ProductName = r.text(rec, colProductName, true, true).String
+	p.ProductCategory = r.text(rec, colProductCategory, true, true).String
+	quantity, qok := r.quantity(rec)
+	p.Quantity = int32(quantity)
+	price, pok := r.amount(rec, colUnitPrice, true, false)
+	p.UnitPriceCents = fixedToCents(price.Int64)
+	discount, dok := r.discount(rec)
+	s.discount = discount.Int64
+	if discount.Valid {
+		p.DiscountPct = pgtype.Numeric{Int: r.bigInt(discount.Int64), Exp: -4, Valid: true}
+	}
+	total, tok := r.amount(rec, colTotalValue, true, false)
+	p.TotalValueCents = fixedToCents(total.Int64)
+	unitCost, ucok := r.amount(rec, colUnitCost, false, false)
+	p.UnitCostCents = cents(unitCost)
+	totalCost, tcok := r.amount(rec, colTotalCost, false, false)
+	p.TotalCostCents = cents(totalCost)
+	profit, gpok := r.amount(rec, colGrossProfit, false, true)
+	p.GrossProfitCents = cents(profit)
+	p.PaymentMethod = r.text(rec, colPaymentMethod, true, true).String
+	p.PaymentStatus = r.paymentStatus(rec)
+	p.PaymentDate = r.date(rec, colPaymentDate, false)
+	p.CustomerID = r.text(rec, colCustomerID, true, false).String
+	p.CustomerName = r.text(rec, colCustomerName, false, false)
+	p.SalesChannel = r.text(rec, colSalesChannel, true, true).String
+	p.SalesRegion = r.text(rec, colSalesRegion, true, true).String
+	p.SalesRep = r.text(rec, colSalesRep, true, true).String
+	p.CustomerRating = r.text(rec, colCustomerRating, false, true)
+	p.CustomerComments = r.text(rec, colCustomerComments, false, false)
+	shipping, _ := r.amount(rec, colShippingCost, false, false)
+	p.ShippingCostCents = cents(shipping)
+	p.DeliveryStatus = r.text(rec, colDeliveryStatus, false, true)
+	p.DeliveryDate = r.date(rec, colDeliveryDate, false)
+
+	// Cross-field rules, each only when the fields it reads are valid.
+	if qok && pok && dok && tok && totalValueOff(quantity, price.Int64, discount.Int64, total.Int64) {
+		r.fail(colTotalValue, "%s is not quantity × unit price × (1 − discount/100) = %s (± 0.01)",
+			formatFixed(total.Int64), formatFixed(expectedTotal(quantity, price.Int64, discount.Int64)))
+	}
+	if qok && ucok && tcok && unitCost.Valid && totalCost.Valid && productOff(quantity, unitCost.Int64, totalCost.Int64) {
+		r.fail(colTotalCost, "%s is not quantity × unit cost = %s (± 0.01)",
+			formatFixed(totalCost.Int64), formatFixed(quantity*unitCost.Int64))
+	}
+	if tok && tcok && gpok && totalCost.Valid && profit.Valid && differenceOff(total.Int64, totalCost.Int64, profit.Int64) {
+		r.fail(colGrossProfit, "%s is not total value − total cost = %s (± 0.01)",
+			formatFixed(profit.Int64), formatFixed(total.Int64-totalCost.Int64))
+	}
+	sale := p.SaleDate
+	if sale.Valid && p.PaymentDate.Valid && p.PaymentDate.Time.Before(sale.Time) {
+		r.fail(colPaymentDate, "%s is before the sale date", p.PaymentDate.Time.Format(time.DateOnly))
+	}
+	if sale.Valid && p.DeliveryDate.Valid && p.DeliveryDate.Time.Before(sale.Time) {
+		r.fail(colDeliveryDate, "%s is before the sale date", p.DeliveryDate.Time.Format(time.DateOnly))
+	}
+
+	if len(r.errs) > 0 {
+		msgs := make([]string, len(r.errs))
+		for i, e := range r.errs {
+			msgs[i] = r.h.name(e.col) + ": " + e.msg
+		}
+		return Sale{}, r.reject(rec, r.h.name(r.errs[0].col), strings.Join(msgs, "; "))
+	}
+	return s, nil
+}
+
+func (r *rowRules) reject(rec *record, col, reason string) *Reject {
+	return &Reject{Line: rec.line, Column: col, Reason: reason, Raw: rawText(rec.raw)}
+}
+
+// rawText keeps a rejected row's text storable: bounded, and without NUL (PostgreSQL text
+// cannot hold it), which is shown as U+2400.
+func rawText(raw []byte) string {
+	cut := len(raw) > maxRawBytes
+	if cut {
+		raw = raw[:maxRawBytes]
+		for len(raw) > 0 && !utf8.Valid(raw[len(raw)-min(len(raw), 3):]) {
+			raw = raw[:len(raw)-1] // do not end inside a multi-byte character
+		}
+	}
+	s := strings.ToValidUTF8(strings.ReplaceAll(string(raw), "\x00", "\u2400"), "\uFFFD")
+	if cut {
+		s += " …"
+	}
+	return s
+}
+
+func (r *rowRules) field(rec *record, c column) []byte {
+	if i := r.h.index[c]; i >= 0 {
+		return bytes.TrimFunc(rec.fields[i], unicode.IsSpace)
+	}
+	return nil
+}
+
+// text reads a trimmed text field. Small sets of repeated values (categories, regions,
+// names of products and reps) are interned so a million rows do not hold a million copies.
+func (r *rowRules) text(rec *record, c column, required, intern bool) pgtype.Text {
+	b := r.field(rec, c)
+	if len(b) == 0 {
+		if required {
+			r.fail(c, "is required")
+		}
+		return pgtype.Text{}
+	}
+	if msg := textProblem(b); msg != "" {
+		r.fail(c, "%s", msg)
+		return pgtype.Text{}
+	}
+	if !intern {
+		return pgtype.Text{String: string(b), Valid: true}
+	}
+	if s, ok := r.intern[string(b)]; ok {
+		return pgtype.Text{String: s, Valid: true}
+	}
+	s := string(b)
+	if len(r.intern) < 50_000 {
+		r.intern[s] = s
+	}
+	return pgtype.Text{String: s, Valid: true}
+}
+
+// textProblem checks length and characters. Tabs and line breaks are allowed inside text
+// (quoted CSV fields may hold them); other control characters, NUL included, are not.
+func textProblem(b []byte) string {
+	n := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F {
+				return fmt.Sprintf("control character U+%04X", c)
+			}
+			i++
+			n++
+			continue
+		}
+		ru, size := utf8.DecodeRune(b[i:])
+		if ru == utf8.RuneError {
+			return "invalid character encoding"
+		}
+		if unicode.IsControl(ru) {
+			return fmt.Sprintf("control character U+%04X", ru)
+		}
+		i += size
+		n++
+	}
+	if n > maxTextRunes {
+		return fmt.Sprintf("longer than %d characters (%d)", maxTextRunes, n)
+	}
+	return ""
+}
+
+// date reads an ISO YYYY-MM-DD date. Dates repeat a lot, so parsed ones are remembered.
+func (r *rowRules) date(rec *record, c column, required bool) pgtype.Date {
+	b := r.field(rec, c)
+	if len(b) == 0 {
+		if required {
+			r.fail(c, "is required")
+		}
+		return pgtype.Date{}
+	}
+	if d, ok := r.dates[string(b)]; ok {
+		return d
+	}
+	t, ok := parseISODate(b)
+	if !ok {
+		r.fail(c, "%q is not a date (YYYY-MM-DD)", clip(b))
+		return pgtype.Date{}
+	}
+	d := pgtype.Date{Time: t, Valid: true}
+	if len(r.dates) < 100_000 {
+		r.dates[string(b)] = d
+	}
+	return d
+}
+
+func parseISODate(b []byte) (time.Time, bool) {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(s []byte) (int, bool) {
+		v := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(b[:4])
+	m, ok2 := num(b[5:7])
+	d, ok3 := num(b[8:])
+	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d { // 2024-02-30 normalises to March
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func (r *rowRules) quantity(rec *record) (int64, bool) {
+	b := r.field(rec, colQuantity)
+	if len(b) == 0 {
+		r.fail(colQuantity, "is required")
+		return 0, false
+	}
+	v, err := parseFixed(b)
+	if err != nil || v%fixedScale != 0 || v < fixedScale || v/fixedScale > 1<<31-1 {
+		r.fail(colQuantity, "%q is not a whole number of at least 1", clip(b))
+		return 0, false
+	}
+	return v / fixedScale, true
+}
+
+// amount reads money: ≥ 0 unless signed, at most maxMoney. The result is fixed point.
+func (r *rowRules) amount(rec *record, c column, required, signed bool) (pgtype.Int8, bool) {
+	b := r.field(rec, c)
+	if len(b) == 0 {
+		if required {
+			r.fail(c, "is required")
+			return pgtype.Int8{}, false
+		}
+		return pgtype.Int8{}, true
+	}
+	v, err := parseFixed(b)
+	switch {
+	case err != nil:
+		r.fail(c, "%q is not a number", clip(b))
+	case v > maxMoney || v < -maxMoney:
+		r.fail(c, "%q is too large", clip(b))
+	case v < 0 && !signed:
+		r.fail(c, "%q is negative", clip(b))
+	default:
+		return pgtype.Int8{Int64: v, Valid: true}, true
+	}
+	return pgtype.Int8{}, false
+}
+
+func (r *rowRules) discount(rec *record) (pgtype.Int8, bool) {
+	b := r.field(rec, colDiscount)
+	if len(b) == 0 {
+		return pgtype.Int8{}, true // no discount given: none applies
+	}
+	v, err := parseFixed(b)
+	if err != nil || v < 0 || v > 100*fixedScale {
+		r.fail(colDiscount, "%q is not a percentage from 0 to 100", clip(b))
+		return pgtype.Int8{}, false
+	}
+	return pgtype.Int8{Int64: v, Valid: true}, true
+}
+
+// bigInt shares one *big.Int per distinct discount: pgtype.Numeric wants one, discounts repeat.
+func (r *rowRules) bigInt(v int64) *big.Int {
+	if b, ok := r.numbers[v]; ok {
+		return b
+	}
+	b := big.NewInt(v)
+	if len(r.numbers) < 10_000 {
+		r.numbers[v] = b
+	}
+	return b
+}
+
+func (r *rowRules) paymentStatus(rec *record) string {
+	b := r.field(rec, colPaymentStatus)
+	switch {
+	case len(b) == 0:
+		r.fail(colPaymentStatus, "is required")
+	case bytes.EqualFold(b, []byte("paid")):
+		return "Paid"
+	case bytes.EqualFold(b, []byte("pending")):
+		return "Pending"
+	case bytes.EqualFold(b, []byte("canceled")), bytes.EqualFold(b, []byte("cancelled")):
+		return "Canceled"
+	default:
+		r.fail(colPaymentStatus, "%q is not Paid, Pending or Canceled", clip(b))
+	}
+	return ""
+}
+
+func cents(v pgtype.Int8) pgtype.Int8 {
+	if !v.Valid {
+		return v
+	}
+	return pgtype.Int8{Int64: fixedToCents(v.Int64), Valid: true}
+}
+
+// expectedTotal is quantity × price × (1 − discount/100) in fixed point, for messages only.
+func expectedTotal(quantity, price, discount int64) int64 {
+	v := new(big.Int).Mul(big.NewInt(quantity), big.NewInt(price))
+	v.Mul(v, big.NewInt(100*fixedScale-discount))
+	v.Quo(v, big.NewInt(100*fixedScale))
+	return v.Int64()
+}
+
+// formatFixed prints fixed point with two decimals, or four when they matter.
+func formatFixed(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	if v%100 == 0 {
+		return fmt.Sprintf("%s%d.%02d", sign, v/fixedScale, v%fixedScale/100)
+	}
+	return fmt.Sprintf("%s%d.%04d", sign, v/fixedScale, v%fixedScale)
+}
+
+// clip shortens a value quoted in a message.
+func clip(b []byte) string {
+	if len(b) > 40 {
+		return strings.ToValidUTF8(string(b[:40]), "") + "…"
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}

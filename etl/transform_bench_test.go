@@ -1,0 +1,37 @@
+package etl
+
+import (
+	"os"
+	"testing"
+)
+
+func BenchmarkTransformFile(b *testing.B) {
+	path := os.Getenv("BENCH_CSV")
+	if path == "" {
+		b.Skip("BENCH_CSV not set")
+	}
+	for i := 0; i < b.N; i++ {
+		f, _ := os.Open(path)
+		t, err := NewTransform(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		fo := newFold()
+		for {
+			s, rej, ok := t.Next()
+			if !ok {
+				break
+			}
+			if rej == nil {
+				fo.add(&s.CopySalesParams)
+				if fo.full() {
+					fo.drain()
+				}
+			}
+			n++
+		}
+		f.Close()
+		b.ReportMetric(float64(n), "rows")
+	}
+}

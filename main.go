@@ -1,0 +1,112 @@
+//go:build !wasm
+
+// Command salespulse is the sales ETL and KPI dashboard: one binary, one subcommand per role.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"salespulse/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `salespulse: sales ETL and real-time KPI dashboard
+
+Usage: salespulse <command> [flags] [args]
+
+Commands:
+  load      load CSV files (paths or s3://bucket/key) synchronously
+  generate  write realistic fake sales as CSV
+  migrate   apply database migrations
+  verify    check the rollups and the ledger against the sales table
+  version   print the version
+
+Settings come from the environment and a .env file; flags override them.
+Run "salespulse <command> -h" for a command's flags.
+`
+
+// exitError carries a command's exit status without a message of its own.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func main() {
+	level := new(slog.LevelVar)
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, level)
+	stop()
+	var code exitError
+	var cfgErr *config.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &code):
+		os.Exit(int(code))
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case errors.As(err, &cfgErr):
+		fmt.Fprintln(os.Stderr, "salespulse: config: "+cfgErr.Error())
+		os.Exit(2)
+	default:
+		log.Error(err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, level *slog.LevelVar) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return exitError(2)
+		}
+		return nil
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	level.Set(cfg.LogLevel)
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "load":
+		return runLoad(ctx, cfg, rest, stdout, stderr)
+	case "generate":
+		return runGenerate(ctx, cfg, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, cfg, rest, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, cfg, rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "salespulse", version)
+		return nil
+	}
+	fmt.Fprintf(stderr, "salespulse: unknown command %q\n\n%s", cmd, usage)
+	return exitError(2)
+}
+
+// newFlags is a flag set that prints its usage to stderr and returns errors instead of exiting.
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: salespulse %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// databaseFlag lets --database-url override DATABASE_URL.
+func databaseFlag(fs *flag.FlagSet, cfg *config.Config) {
+	fs.StringVar(&cfg.Database.URL, "database-url", cfg.Database.URL, "PostgreSQL URL (env DATABASE_URL or POSTGRES_*)")
+}

@@ -1,0 +1,41 @@
+-- The ingestion ledger and its rejected rows.
+
+-- name: FindLoadedByContent :one
+-- A file with these exact bytes that loaded before, if any.
+SELECT id, object_key FROM ingested_files
+WHERE content_sha256 = $1 AND status = 'loaded';
+
+-- name: InsertFile :one
+-- Opens the ledger row of a load; its counts and status are settled by FinishFile in the
+-- same transaction. With the content hash already known, a concurrent load of the same bytes
+-- waits here and then fails on the unique index.
+INSERT INTO ingested_files (
+    source, bucket, object_key, etag, content_sha256, size_bytes, status,
+    event_time, started_at, finished_at
+) VALUES (
+    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, clock_timestamp()
+)
+RETURNING id;
+
+-- name: FinishFile :exec
+-- Settles the ledger row: outcome, counts, what the file looked like, and when it finished.
+UPDATE ingested_files SET
+    status          = $2,
+    load_path       = $3,
+    content_sha256  = $4,
+    size_bytes      = $5,
+    rows_total      = $6,
+    rows_loaded     = $7,
+    rows_rejected   = $8,
+    rows_duplicate  = $9,
+    header_shape    = $10,
+    encoding        = $11,
+    delimiter       = $12,
+    unknown_columns = $13,
+    error           = $14,
+    finished_at     = clock_timestamp()
+WHERE id = $1;
+
+-- name: CopyRejects :copyfrom
+INSERT INTO rejected_rows (file_id, line, column_name, reason, raw_line)
+VALUES ($1, $2, $3, $4, $5);
