@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"salespulse/config"
 	"salespulse/etl"
 )
@@ -23,6 +26,7 @@ func runGenerate(ctx context.Context, cfg config.Config, args []string, stdout, 
 	comments := fs.Bool("comments", false, "include the Customer Comments column")
 	invalid := fs.Float64("invalid", 0, "share of rows made to break a rule, 0..1 (shows the reject path)")
 	out := fs.String("out", "-", "output file, or - for standard output")
+	upload := fs.String("upload", "", "put the file into S3 instead: s3://BUCKET/PREFIX/ (a name is made up) or s3://BUCKET/KEY")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +49,9 @@ func runGenerate(ctx context.Context, cfg config.Config, args []string, stdout, 
 	opt := etl.GenerateOptions{
 		Rows: *rows, Seed: *seed, From: from, To: to,
 		Snake: *shape == "snake", Comments: *comments, Invalid: *invalid,
+	}
+	if *upload != "" {
+		return generateUpload(ctx, cfg, opt, *upload, stderr)
 	}
 	w := stdout
 	if *out != "-" {
@@ -87,4 +94,45 @@ func parseDateRange(s string) (time.Time, time.Time, error) {
 		return time.Time{}, time.Time{}, fmt.Errorf("%q is not a date range FROM..TO", s)
 	}
 	return from, to, nil
+}
+
+// generateUpload writes the file to a temporary file, then puts it into the bucket in one
+// PutObject (a known length; S3 then notifies once, for the whole object).
+func generateUpload(ctx context.Context, cfg config.Config, opt etl.GenerateOptions, dest string, stderr io.Writer) error {
+	bucket, key, err := etl.ParseS3URL(dest)
+	if err != nil {
+		return &config.Error{Name: "--upload", Reason: err.Error()}
+	}
+	if key == "" || strings.HasSuffix(key, "/") {
+		name := opt.From.Format(time.DateOnly)
+		if !opt.To.Equal(opt.From) {
+			name += "_" + opt.To.Format(time.DateOnly)
+		}
+		key += fmt.Sprintf("sales_%s_seed%d_%d.csv", name, opt.Seed, opt.Rows)
+	}
+	tmp, err := os.CreateTemp("", "salespulse-*.csv")
+	if err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	st, err := etl.Generate(tmp, opt)
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("generate: %w", err)
+	}
+	client, err := etl.NewS3Client(ctx, cfg.S3)
+	if err != nil {
+		return err
+	}
+	_, err = client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &bucket, Key: &key, Body: tmp, ContentType: aws.String("text/csv"),
+	})
+	if err != nil {
+		return fmt.Errorf("generate: put s3://%s/%s: %w", bucket, key, err)
+	}
+	fmt.Fprintf(stderr, "generate: put %d rows (%d invalid) to s3://%s/%s\n", st.Rows, st.Invalid, bucket, key)
+	return nil
 }

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,10 +12,10 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"salespulse/config"
 	"salespulse/etl"
-	"salespulse/postgres"
-	"salespulse/schema"
 )
 
 func runLoad(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {
@@ -41,31 +40,27 @@ func runLoad(ctx context.Context, cfg config.Config, args []string, stdout, stde
 	if err := cfg.RequireDatabase(); err != nil {
 		return err
 	}
-	sources := make([]etl.Source, 0, fs.NArg())
-	for _, arg := range fs.Args() {
-		src, err := openSource(arg)
-		if err != nil {
-			return fmt.Errorf("load: %w", err)
-		}
-		sources = append(sources, src)
-	}
-	pool, err := postgres.Open(ctx, cfg.Database.URL)
+	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if _, err := schema.Migrate(ctx, pool); err != nil {
-		return err
-	}
 	tuneGC()
-	loader := &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Log: slog.Default()}
+	loader := &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Timeout: cfg.ETL.Timeout, Log: slog.Default()}
+	var s3c *s3.Client
+	for _, arg := range fs.Args() {
+		if strings.HasPrefix(arg, "s3://") && s3c == nil {
+			if s3c, err = etl.NewS3Client(ctx, cfg.S3); err != nil {
+				return err
+			}
+		}
+	}
 	allDone := true
-	for _, src := range sources {
-		bar := newProgressBar(stderr, src.Info().Name(), src.Info().Size)
-		res, err := loader.Load(ctx, src, bar.update)
-		bar.finish()
+	for _, arg := range fs.Args() {
+		res, err := loadOne(ctx, loader, s3c, arg, stderr)
 		if err != nil {
-			res.Status, res.Error = "error", err.Error()
+			// Not loaded, nothing committed: reported like a refused file, and the next one tried.
+			res.File, res.Status, res.Error = arg, etl.StatusFailed, err.Error()
 		}
 		if res.Status != etl.StatusLoaded && res.Status != etl.StatusSkipped {
 			allDone = false
@@ -76,7 +71,7 @@ func runLoad(ctx context.Context, cfg config.Config, args []string, stdout, stde
 		} else {
 			fmt.Fprintln(stdout, describe(res))
 		}
-		if errors.Is(err, context.Canceled) {
+		if ctx.Err() != nil {
 			return exitError(1)
 		}
 	}
@@ -86,12 +81,26 @@ func runLoad(ctx context.Context, cfg config.Config, args []string, stdout, stde
 	return nil
 }
 
-// openSource turns a command-line argument into a Source.
-func openSource(arg string) (etl.Source, error) {
-	if strings.HasPrefix(arg, "s3://") {
-		return nil, fmt.Errorf("%s: loading from S3 is not available in this build", arg)
+func loadOne(ctx context.Context, loader *etl.Loader, s3c *s3.Client, arg string, stderr io.Writer) (etl.Result, error) {
+	src, err := openSource(ctx, s3c, arg)
+	if err != nil {
+		return etl.Result{}, err
 	}
-	return etl.NewLocalFile(arg)
+	bar := newProgressBar(stderr, src.Info().Name(), src.Info().Size)
+	defer bar.finish()
+	return loader.Load(ctx, src, bar.update)
+}
+
+// openSource turns a command-line argument into a Source: a path, or s3://BUCKET/KEY.
+func openSource(ctx context.Context, s3c *s3.Client, arg string) (etl.Source, error) {
+	if !strings.HasPrefix(arg, "s3://") {
+		return etl.NewLocalFile(arg)
+	}
+	bucket, key, err := etl.ParseS3URL(arg)
+	if err != nil {
+		return nil, err
+	}
+	return etl.StatS3Object(ctx, s3c, bucket, key)
 }
 
 func describe(r etl.Result) string {
@@ -102,9 +111,12 @@ func describe(r etl.Result) string {
 		return fmt.Sprintf("loaded   %s: %d rows: %d loaded, %d rejected, %d duplicate (file %d, %.2f s)",
 			r.File, r.RowsTotal, r.RowsLoaded, r.RowsRejected, r.RowsDuplicate, r.FileID, r.Seconds)
 	case etl.StatusFailed:
+		if r.FileID == 0 {
+			return fmt.Sprintf("failed   %s: %s", r.File, r.Error)
+		}
 		return fmt.Sprintf("failed   %s: %s (file %d)", r.File, r.Error, r.FileID)
 	}
-	return fmt.Sprintf("error    %s: %s", r.File, r.Error)
+	return fmt.Sprintf("%-8s %s: %s", r.Status, r.File, r.Error)
 }
 
 // tuneGC trades memory the loader does not need for fewer collections: a load allocates

@@ -14,7 +14,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"salespulse/config"
+	"salespulse/postgres"
+	"salespulse/schema"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -25,6 +29,8 @@ const usage = `salespulse: sales ETL and real-time KPI dashboard
 Usage: salespulse <command> [flags] [args]
 
 Commands:
+  etl       consume object-created events from Kafka and load each object
+  watch     poll a bucket and publish events for new objects (stores that cannot notify)
   load      load CSV files (paths or s3://bucket/key) synchronously
   generate  write realistic fake sales as CSV
   migrate   apply database migrations
@@ -81,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, level *sl
 	switch cmd {
 	case "load":
 		return runLoad(ctx, cfg, rest, stdout, stderr)
+	case "etl":
+		return runETL(ctx, cfg, rest, stdout, stderr)
+	case "watch":
+		return runWatch(ctx, cfg, rest, stdout, stderr)
 	case "generate":
 		return runGenerate(ctx, cfg, rest, stdout, stderr)
 	case "migrate":
@@ -109,4 +119,21 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 // databaseFlag lets --database-url override DATABASE_URL.
 func databaseFlag(fs *flag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.Database.URL, "database-url", cfg.Database.URL, "PostgreSQL URL (env DATABASE_URL or POSTGRES_*)")
+}
+
+// openDatabase connects and applies pending migrations, as every command that touches the
+// database does first.
+func openDatabase(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	if err := cfg.RequireDatabase(); err != nil {
+		return nil, err
+	}
+	pool, err := postgres.Open(ctx, cfg.Database.URL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := schema.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
 }

@@ -59,10 +59,15 @@ type HTTP struct {
 	APIToken string
 }
 
-// ETL tunes loading.
+// ETL tunes loading and the worker.
 type ETL struct {
 	MaxRejectRatio float64 // a file with more rejected rows than this share fails whole
 	Timeout        time.Duration
+	KeyPrefix      string        // the worker loads only keys with this prefix...
+	KeySuffix      string        // ...and this suffix
+	Parallel       int           // files loaded at a time by one worker
+	Grace          time.Duration // at shutdown, how long the file in flight may finish
+	WatchInterval  time.Duration // how often `watch` lists the bucket
 }
 
 // Error names the setting at fault; its message is the one line a command prints.
@@ -137,8 +142,19 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if c.ETL.MaxRejectRatio, err = ParseRatio(get("MAX_REJECT_RATIO", "50%")); err != nil {
 		return Config{}, &Error{Name: "MAX_REJECT_RATIO", Reason: err.Error()}
 	}
-	if c.ETL.Timeout, err = time.ParseDuration(get("LOAD_TIMEOUT", "30m")); err != nil || c.ETL.Timeout <= 0 {
-		return Config{}, &Error{Name: "LOAD_TIMEOUT", Reason: "must be a positive duration such as 30m"}
+	if c.ETL.Timeout, err = parseDuration("LOAD_TIMEOUT", get("LOAD_TIMEOUT", "30m")); err != nil {
+		return Config{}, err
+	}
+	if c.ETL.Grace, err = parseDuration("ETL_SHUTDOWN_GRACE", get("ETL_SHUTDOWN_GRACE", "30s")); err != nil {
+		return Config{}, err
+	}
+	if c.ETL.WatchInterval, err = parseDuration("WATCH_INTERVAL", get("WATCH_INTERVAL", "30s")); err != nil {
+		return Config{}, err
+	}
+	c.ETL.KeyPrefix = get("ETL_KEY_PREFIX", "")
+	c.ETL.KeySuffix = get("ETL_KEY_SUFFIX", ".csv")
+	if c.ETL.Parallel, err = strconv.Atoi(get("ETL_PARALLEL", "2")); err != nil || c.ETL.Parallel < 1 {
+		return Config{}, &Error{Name: "ETL_PARALLEL", Reason: "must be a whole number ≥ 1"}
 	}
 	return c, nil
 }
@@ -216,6 +232,14 @@ func ParseRatio(s string) (float64, error) {
 		return 0, fmt.Errorf("must be a share between 0 and 1 or a percentage such as 50%%")
 	}
 	return v / div, nil
+}
+
+func parseDuration(name, s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, &Error{Name: name, Reason: "must be a positive duration such as 30s or 5m"}
+	}
+	return d, nil
 }
 
 func parseBool(name, s string) (bool, error) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -224,9 +225,10 @@ func appendCopyValue(buf []byte, v any) ([]byte, error) {
 		if v.InfinityModifier != pgtype.Finite {
 			return nil, fmt.Errorf("copy: infinite date")
 		}
-		secs := v.Time.Unix()
-		days := secs / 86400
-		if secs%86400 < 0 {
+		// The calendar date as written, whatever the time's zone (as pgx does).
+		civil := time.Date(v.Time.Year(), v.Time.Month(), v.Time.Day(), 0, 0, 0, 0, time.UTC).Unix()
+		days := civil / 86400
+		if civil%86400 < 0 {
 			days-- // before 1970: round towards the past
 		}
 		buf = binary.BigEndian.AppendUint32(buf, 4)
@@ -254,7 +256,8 @@ func appendText(buf []byte, s string) []byte {
 // appendNumeric writes a finite numeric Int × 10^Exp, with Int fitting in 64 bits and
 // -8 ≤ Exp ≤ 0 (the loader's fixed point), as PostgreSQL's base-10000 digits.
 func appendNumeric(buf []byte, n pgtype.Numeric) ([]byte, error) {
-	if n.NaN || n.InfinityModifier != pgtype.Finite || n.Int == nil || !n.Int.IsInt64() || n.Exp > 0 || n.Exp < -8 {
+	if n.NaN || n.InfinityModifier != pgtype.Finite || n.Int == nil || !n.Int.IsInt64() ||
+		n.Int.Int64() == math.MinInt64 || n.Exp > 0 || n.Exp < -8 {
 		return nil, fmt.Errorf("copy: numeric outside the loader's fixed point")
 	}
 	v := n.Int.Int64()

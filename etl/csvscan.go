@@ -3,6 +3,7 @@ package etl
 import (
 	"bytes"
 	"io"
+	"unicode/utf8"
 )
 
 const (
@@ -46,7 +47,12 @@ func (s *scanner) peekLine() ([]byte, error) {
 	for {
 		data := s.buf[s.start:s.end]
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			return bytes.TrimSuffix(data[:i], []byte{'\r'}), nil
+			line := bytes.TrimSuffix(data[:i], []byte{'\r'})
+			if len(line) == 0 { // a blank line, which next skips too
+				s.consume(i+1, 1)
+				continue
+			}
+			return line, nil
 		}
 		if s.eof || s.end-s.start >= maxRecordBytes {
 			return data, s.err
@@ -108,7 +114,7 @@ func (s *scanner) fill() bool {
 		s.end = copy(s.buf, s.buf[s.start:s.end])
 		s.start = 0
 	}
-	if s.end == len(s.buf) {
+	if len(s.buf)-s.end < utf8.UTFMax { // the decoder needs room for a whole character
 		grown := make([]byte, 2*len(s.buf))
 		copy(grown, s.buf[:s.end])
 		s.buf = grown
@@ -248,7 +254,7 @@ func (s *scanner) parseQuoted(data []byte) (int, int, bool) {
 				j++
 			}
 			field := data[pos:j]
-			if j < len(data) && data[j] == '\n' {
+			if j == len(data) || data[j] == '\n' { // a CR that ends the line (or the file) is not data
 				field = bytes.TrimSuffix(field, []byte{'\r'})
 			}
 			f = append(f, field)

@@ -200,7 +200,8 @@ func breakRow(row *genRow, r *rand.Rand) {
 	case 4:
 		row.id = ""
 	case 5:
-		row.payDate, row.status = "1999-01-01", "Paid"
+		d, _ := time.Parse(time.DateOnly, row.date)
+		row.payDate, row.status = d.AddDate(0, 0, -1).Format(time.DateOnly), "Paid"
 	case 6:
 		row.discount = 150
 	default:

@@ -65,7 +65,8 @@ func (r Result) contentHash() []byte { return r.hash }
 // new sale ids, the fold into the rollups, the ledger row and a NOTIFY, committed together.
 type Loader struct {
 	Pool           *pgxpool.Pool
-	MaxRejectRatio float64 // share of rejected rows above which the whole file fails
+	MaxRejectRatio float64       // share of rejected rows above which the whole file fails
+	Timeout        time.Duration // longest one file may take; 0 means no limit
 	Log            *slog.Logger
 	BatchRows      int // rows per COPY batch; 0 means a sensible default
 }
@@ -88,6 +89,11 @@ func (e *ratioError) Error() string { return "too many rejected rows" }
 // progress, if set, is called with the number of bytes read so far.
 func (l *Loader) Load(ctx context.Context, src Source, progress func(int64)) (Result, error) {
 	start := time.Now()
+	if l.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.Timeout)
+		defer cancel()
+	}
 	res, err := l.load(ctx, src, progress, start)
 	res.File = src.Info().Name()
 	res.Seconds = time.Since(start).Seconds()
@@ -100,6 +106,16 @@ func (l *Loader) Load(ctx context.Context, src Source, progress func(int64)) (Re
 }
 
 func (l *Loader) load(ctx context.Context, src Source, progress func(int64), start time.Time) (Result, error) {
+	if info := src.Info(); info.Kind == "s3" && info.ETag != "" {
+		id, err := db.New(l.Pool).FindLoadedObject(ctx, db.FindLoadedObjectParams{
+			Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag})
+		if err == nil {
+			return Result{FileID: id, Status: StatusSkipped}, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Result{}, fmt.Errorf("load: find earlier load: %w", err)
+		}
+	}
 	var known []byte
 	if h, ok := src.(contentHasher); ok {
 		var err error
@@ -176,12 +192,12 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 	in, t, err := l.open(ctx, src, known == nil, progress)
 	if err != nil {
 		var herr *HeaderError
-		if !errors.As(err, &herr) && !errors.Is(err, ErrEmptyFile) {
+		if !errors.As(err, &herr) && !errors.Is(err, ErrEmptyFile) && !errors.Is(err, ErrGone) {
 			return Result{}, err
 		}
-		// A file without a usable header fails whole; its ledger row says why.
+		// A file without a usable header, or gone, fails whole; its ledger row says why.
 		res = Result{FileID: fileID, Status: StatusFailed, Error: err.Error()}
-		return res, l.finish(ctx, tx, q, res, ledgerFacts{hash: known, size: src.Info().Size})
+		return res, l.finish(ctx, tx, q, res, ledgerFacts{etag: src.Info().ETag, hash: known, size: src.Info().Size})
 	}
 	defer in.Close()
 
@@ -217,7 +233,7 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 		return res, err
 	}
 	tick = res.phases.since(&res.phases.fold, tick)
-	err = l.finish(ctx, tx, q, res, factsOf(t, sum, in.n))
+	err = l.finish(ctx, tx, q, res, factsOf(src, t, sum, in.n))
 	res.phases.since(&res.phases.commit, tick)
 	return res, err
 }
@@ -508,7 +524,7 @@ func (l *Loader) refuse(ctx context.Context, src Source, known []byte, start tim
 	if sum == nil {
 		sum = in.sum()
 	}
-	if err := l.finish(ctx, tx, q, res, factsOf(t, sum, in.n)); err != nil {
+	if err := l.finish(ctx, tx, q, res, factsOf(src, t, sum, in.n)); err != nil {
 		return Result{}, fmt.Errorf("load: %w", err)
 	}
 	return res, nil
@@ -516,15 +532,16 @@ func (l *Loader) refuse(ctx context.Context, src Source, known []byte, start tim
 
 // ledgerFacts is what the ledger row records about the file itself.
 type ledgerFacts struct {
+	etag                       string
 	hash                       []byte
 	size                       int64
 	shape, encoding, delimiter string
 	unknown                    []string
 }
 
-func factsOf(t *Transform, sum []byte, size int64) ledgerFacts {
+func factsOf(src Source, t *Transform, sum []byte, size int64) ledgerFacts {
 	return ledgerFacts{
-		hash: sum, size: size, shape: t.Header().Shape, encoding: t.Encoding(),
+		etag: src.Info().ETag, hash: sum, size: size, shape: t.Header().Shape, encoding: t.Encoding(),
 		delimiter: t.Delimiter(), unknown: t.Header().Unknown,
 	}
 }
@@ -550,6 +567,7 @@ func (l *Loader) finish(ctx context.Context, tx *copyTx, q *db.Queries, res Resu
 		Delimiter:      f.delimiter,
 		UnknownColumns: unknown,
 		Error:          res.Error,
+		Etag:           f.etag,
 	})
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)

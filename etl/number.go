@@ -1,6 +1,7 @@
 package etl
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/bits"
@@ -50,7 +51,7 @@ func parseFixed(b []byte) (int64, error) {
 		case c == '.' && intPart:
 			intPart = false
 		case (c == 'e' || c == 'E') && digits > 0:
-			return parseExponent(b, i, neg, mant, frac, roundUp)
+			return parseExponent(b, i, neg)
 		default:
 			return 0, errNotNumber
 		}
@@ -80,8 +81,10 @@ func finishFixed(neg bool, mant uint64, frac int, roundUp bool) (int64, error) {
 	return int64(mant), nil
 }
 
-// parseExponent handles the rare 1.5e3 or 4e-05 form by shifting the decimal digits.
-func parseExponent(b []byte, at int, neg bool, mant uint64, frac int, roundUp bool) (int64, error) {
+// parseExponent handles the rare 1.5e3 or 4e-05 form; at is the index of the e, and the
+// mantissa before it is well formed. Its digits are read again with the decimal point moved
+// by the exponent, so rounding happens at the fourth decimal of the value itself.
+func parseExponent(b []byte, at int, neg bool) (int64, error) {
 	j, eneg := at+1, false
 	if j < len(b) && (b[j] == '+' || b[j] == '-') {
 		eneg = b[j] == '-'
@@ -95,31 +98,42 @@ func parseExponent(b []byte, at int, neg bool, mant uint64, frac int, roundUp bo
 		if b[j] < '0' || b[j] > '9' {
 			return 0, errNotNumber
 		}
-		if exp = exp*10 + int(b[j]-'0'); exp > 40 {
-			if eneg {
-				return 0, nil // vanishingly small
-			}
-			return 0, errTooLarge
-		}
+		exp = min(exp*10+int(b[j]-'0'), 1000) // beyond this the value is 0 or too large anyway
 	}
 	if eneg {
-		frac += exp
-	} else {
-		frac -= exp
+		exp = -exp
 	}
-	for frac > 4 { // shift digits out, rounding on the last one dropped
-		roundUp = mant%10 >= 5
-		mant /= 10
-		frac--
+	m := b[:at]
+	if m[0] == '+' || m[0] == '-' {
+		m = m[1:]
 	}
-	for frac < 0 {
-		if mant > math.MaxInt64/10 {
-			return 0, errTooLarge
+	point := bytes.IndexByte(m, '.')
+	if point < 0 {
+		point = len(m)
+	}
+	// place is the decimal position of the next digit once shifted: 1 for the first decimal,
+	// 0 for units, -1 for tens. Digits up to the fourth decimal are kept, the fifth rounds.
+	place := 1 - point - exp
+	last := place - 1 // decimal position of mant's last digit
+	var mant uint64
+	roundUp := false
+	for _, c := range m {
+		if c == '.' {
+			continue
 		}
-		mant *= 10
-		frac++
+		switch {
+		case place <= 4:
+			if mant > (math.MaxInt64-9)/10 {
+				return 0, errTooLarge
+			}
+			mant = mant*10 + uint64(c-'0')
+			last = place
+		case place == 5:
+			roundUp = c >= '5'
+		}
+		place++
 	}
-	return finishFixed(neg, mant, frac, roundUp)
+	return finishFixed(neg, mant, last, roundUp)
 }
 
 // fixedToCents rounds units of 0.0001 to cents, half away from zero.

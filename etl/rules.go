@@ -157,8 +157,14 @@ func rawText(raw []byte) string {
 	cut := len(raw) > maxRawBytes
 	if cut {
 		raw = raw[:maxRawBytes]
-		for len(raw) > 0 && !utf8.Valid(raw[len(raw)-min(len(raw), 3):]) {
-			raw = raw[:len(raw)-1] // do not end inside a multi-byte character
+		// Do not end inside a multi-byte character: drop an incomplete last sequence.
+		for i := len(raw) - 1; i >= max(0, len(raw)-utf8.UTFMax); i-- {
+			if utf8.RuneStart(raw[i]) {
+				if !utf8.FullRune(raw[i:]) {
+					raw = raw[:i]
+				}
+				break
+			}
 		}
 	}
 	s := strings.ToValidUTF8(strings.ReplaceAll(string(raw), "\x00", "\u2400"), "\uFFFD")

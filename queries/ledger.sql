@@ -5,6 +5,13 @@
 SELECT id, object_key FROM ingested_files
 WHERE content_sha256 = $1 AND status = 'loaded';
 
+-- name: FindLoadedObject :one
+-- A loaded file with this bucket, key and ETag: the object version an event announces was
+-- loaded before, and need not be fetched again.
+SELECT id FROM ingested_files
+WHERE bucket = $1 AND object_key = $2 AND etag = $3 AND status = 'loaded'
+LIMIT 1;
+
 -- name: InsertFile :one
 -- Opens the ledger row of a load; its counts and status are settled by FinishFile in the
 -- same transaction. With the content hash already known, a concurrent load of the same bytes
@@ -33,6 +40,7 @@ UPDATE ingested_files SET
     delimiter       = $12,
     unknown_columns = $13,
     error           = $14,
+    etag            = $15,
     finished_at     = clock_timestamp()
 WHERE id = $1;
 

@@ -58,6 +58,9 @@ CREATE TABLE kpi_product (
     PRIMARY KEY (grain, category, region, channel, period, product)
 );
 
+-- A filtered top-N list sums the finest rows of its periods.
+CREATE INDEX kpi_product_by_period ON kpi_product (grain, period);
+
 CREATE TABLE kpi_rep (
     grain              char(1) NOT NULL CHECK (grain IN ('d', 'm')),
     period             date    NOT NULL,
@@ -70,6 +73,8 @@ CREATE TABLE kpi_rep (
     gross_profit_cents bigint  NOT NULL,
     PRIMARY KEY (grain, category, region, channel, period, rep)
 );
+
+CREATE INDEX kpi_rep_by_period ON kpi_rep (grain, period);
 
 -- +goose Down
 DROP TABLE kpi_rep;

@@ -39,6 +39,27 @@ func (q *Queries) FindLoadedByContent(ctx context.Context, contentSha256 []byte)
 	return i, err
 }
 
+const findLoadedObject = `-- name: FindLoadedObject :one
+SELECT id FROM ingested_files
+WHERE bucket = $1 AND object_key = $2 AND etag = $3 AND status = 'loaded'
+LIMIT 1
+`
+
+type FindLoadedObjectParams struct {
+	Bucket    string
+	ObjectKey string
+	Etag      string
+}
+
+// A loaded file with this bucket, key and ETag: the object version an event announces was
+// loaded before, and need not be fetched again.
+func (q *Queries) FindLoadedObject(ctx context.Context, arg FindLoadedObjectParams) (int64, error) {
+	row := q.db.QueryRow(ctx, findLoadedObject, arg.Bucket, arg.ObjectKey, arg.Etag)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
 const finishFile = `-- name: FinishFile :exec
 UPDATE ingested_files SET
     status          = $2,
@@ -54,6 +75,7 @@ UPDATE ingested_files SET
     delimiter       = $12,
     unknown_columns = $13,
     error           = $14,
+    etag            = $15,
     finished_at     = clock_timestamp()
 WHERE id = $1
 `
@@ -73,6 +95,7 @@ type FinishFileParams struct {
 	Delimiter      string
 	UnknownColumns []string
 	Error          string
+	Etag           string
 }
 
 // Settles the ledger row: outcome, counts, what the file looked like, and when it finished.
@@ -92,6 +115,7 @@ func (q *Queries) FinishFile(ctx context.Context, arg FinishFileParams) error {
 		arg.Delimiter,
 		arg.UnknownColumns,
 		arg.Error,
+		arg.Etag,
 	)
 	return err
 }

@@ -215,3 +215,11 @@ type SalesStaging struct {
 	DeliveryStatus    pgtype.Text
 	DeliveryDate      pgtype.Date
 }
+
+type WatchedObject struct {
+	Bucket      string
+	ObjectKey   string
+	Etag        string
+	SizeBytes   int64
+	AnnouncedAt pgtype.Timestamptz
+}

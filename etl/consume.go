@@ -1,0 +1,268 @@
+package etl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"salespulse/s3event"
+)
+
+// Worker consumes object-created events from a Kafka topic and loads each object once. It is
+// a sarama consumer-group handler: partitions are worked in parallel (up to Parallel loads at
+// a time), messages of one partition in order, and a message is marked only after every file
+// it names is committed to the ledger, as loaded, skipped or failed. A redelivered message
+// therefore finds its files in the ledger and does nothing.
+type Worker struct {
+	Loader      *Loader
+	S3          *s3.Client
+	DeadLetters sarama.SyncProducer // receives events whose file failed, on Topic + ".dlq"
+	Topic       string
+	Filter      KeyFilter
+	Parallel    int           // loads at a time across partitions; 0 means 2
+	Grace       time.Duration // at shutdown, how long the file in flight may take to finish
+	MinBackoff  time.Duration // first wait before trying a transient failure again
+	MaxBackoff  time.Duration // longest wait between tries
+	Log         *slog.Logger
+
+	// Loaded, if set, is told of every file the worker settles (tests and metrics).
+	Loaded func(Result)
+
+	once    sync.Once
+	slots   chan struct{}
+	loadCtx context.Context // outlives the consume context by Grace
+}
+
+// KeyFilter selects the object keys the worker loads.
+type KeyFilter struct {
+	Prefix, Suffix string
+}
+
+// Match reports whether the filter selects key (case-insensitively for the suffix).
+func (f KeyFilter) Match(key string) bool {
+	return strings.HasPrefix(key, f.Prefix) && strings.HasSuffix(strings.ToLower(key), strings.ToLower(f.Suffix))
+}
+
+// DeadLetter is what the dead-letter topic receives for an event that could not be loaded.
+type DeadLetter struct {
+	Event     json.RawMessage `json:"event,omitempty"`     // the original message, when it is JSON
+	RawEvent  string          `json:"raw_event,omitempty"` // or its text, when it is not
+	Error     string          `json:"error"`
+	Bucket    string          `json:"bucket,omitempty"`
+	Key       string          `json:"key,omitempty"`
+	FileID    int64           `json:"file_id,omitempty"` // its failed ledger row
+	Topic     string          `json:"topic"`
+	Partition int32           `json:"partition"`
+	Offset    int64           `json:"offset"`
+	FailedAt  time.Time       `json:"failed_at"`
+}
+
+func (w *Worker) init() {
+	w.once.Do(func() {
+		n := w.Parallel
+		if n <= 0 {
+			n = 2
+		}
+		w.slots = make(chan struct{}, n)
+		if w.MinBackoff <= 0 {
+			w.MinBackoff = 200 * time.Millisecond
+		}
+		if w.MaxBackoff <= 0 {
+			w.MaxBackoff = 30 * time.Second
+		}
+		if w.Grace <= 0 {
+			w.Grace = 30 * time.Second
+		}
+		if w.Log == nil {
+			w.Log = slog.Default()
+		}
+	})
+}
+
+// Run consumes until ctx ends. Then it stops fetching, gives the files in flight Grace to
+// commit (after which they are rolled back, to be loaded again on redelivery), commits the
+// offsets of the messages done, and returns.
+func (w *Worker) Run(ctx context.Context, group sarama.ConsumerGroup) error {
+	w.init()
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	w.loadCtx = hard
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stopped:
+			return
+		}
+		select {
+		case <-time.After(w.Grace):
+			w.Log.Warn("etl: grace period over, rolling back the files in flight")
+			cancelHard()
+		case <-stopped:
+		}
+	}()
+	go func() {
+		for err := range group.Errors() {
+			w.Log.Warn("etl: kafka", "err", err)
+		}
+	}()
+	for try := 0; ctx.Err() == nil; try++ {
+		err := group.Consume(ctx, []string{w.Topic}, w)
+		if errors.Is(err, sarama.ErrClosedConsumerGroup) {
+			return nil
+		}
+		if err != nil {
+			w.Log.Warn("etl: consume", "err", err)
+			w.sleep(ctx, try)
+			continue
+		}
+		try = 0
+	}
+	return nil
+}
+
+// Setup is called when the group assigns partitions.
+func (w *Worker) Setup(sess sarama.ConsumerGroupSession) error {
+	w.init()
+	w.Log.Info("etl: partitions assigned", "claims", sess.Claims(), "member", sess.MemberID())
+	return nil
+}
+
+// Cleanup commits the marked offsets before the partitions go to another member.
+func (w *Worker) Cleanup(sess sarama.ConsumerGroupSession) error {
+	sess.Commit()
+	return nil
+}
+
+// ConsumeClaim works one partition's messages in order; no goroutine of its own.
+func (w *Worker) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	for {
+		select {
+		case msg, ok := <-claim.Messages():
+			if !ok {
+				return nil
+			}
+			if err := w.handle(sess.Context(), msg); err != nil {
+				// Only shutdown ends a message unmarked: it is redelivered to whoever comes next.
+				w.Log.Info("etl: message left for redelivery", "partition", msg.Partition, "offset", msg.Offset, "reason", err)
+				return nil
+			}
+			sess.MarkMessage(msg, "")
+		case <-sess.Context().Done():
+			return nil
+		}
+	}
+}
+
+// handle settles every file a message names. It returns an error only when shutdown
+// interrupted it.
+func (w *Worker) handle(ctx context.Context, msg *sarama.ConsumerMessage) error {
+	objects, err := s3event.Parse(msg.Value)
+	if errors.Is(err, s3event.ErrTestEvent) {
+		w.Log.Info("etl: test event acknowledged", "partition", msg.Partition, "offset", msg.Offset)
+		return nil
+	}
+	if err != nil {
+		w.Log.Warn("etl: malformed event", "partition", msg.Partition, "offset", msg.Offset, "err", err)
+		return w.deadLetter(ctx, msg, DeadLetter{Error: "malformed event: " + err.Error()})
+	}
+	for _, obj := range objects {
+		if !w.Filter.Match(obj.Key) {
+			w.Log.Debug("etl: key filtered out", "bucket", obj.Bucket, "key", obj.Key)
+			continue
+		}
+		res, err := w.settle(ctx, obj)
+		if err != nil {
+			return err
+		}
+		if w.Loaded != nil {
+			w.Loaded(res)
+		}
+		if res.Status == StatusFailed {
+			dl := DeadLetter{Error: res.Error, Bucket: obj.Bucket, Key: obj.Key, FileID: res.FileID}
+			if err := w.deadLetter(ctx, msg, dl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// settle loads one object, trying transient failures again with capped, jittered backoff
+// for as long as it takes: a file is never skipped because the database or the store was
+// briefly away.
+func (w *Worker) settle(ctx context.Context, obj s3event.Object) (Result, error) {
+	for try := 0; ; try++ {
+		select {
+		case w.slots <- struct{}{}:
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+		src := NewS3Object(w.S3, obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.EventTime)
+		res, err := w.Loader.Load(w.loadCtx, src, nil)
+		<-w.slots
+		if err == nil {
+			w.Log.Info("etl: file settled", "file", res.File, "status", res.Status, "rows", res.RowsTotal,
+				"loaded", res.RowsLoaded, "rejected", res.RowsRejected, "duplicate", res.RowsDuplicate,
+				"seconds", res.Seconds, "error", res.Error)
+			return res, nil
+		}
+		if ctx.Err() != nil || w.loadCtx.Err() != nil {
+			return Result{}, fmt.Errorf("shutdown during s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+		}
+		w.Log.Warn("etl: load failed, will try again", "bucket", obj.Bucket, "key", obj.Key, "try", try+1, "err", err)
+		w.sleep(ctx, try)
+	}
+}
+
+// deadLetter publishes the message and its error to the dead-letter topic, trying until it
+// succeeds or shutdown: the event must not vanish.
+func (w *Worker) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, dl DeadLetter) error {
+	if json.Valid(msg.Value) {
+		dl.Event = json.RawMessage(msg.Value)
+	} else {
+		dl.RawEvent = string(msg.Value)
+	}
+	dl.Topic, dl.Partition, dl.Offset, dl.FailedAt = msg.Topic, msg.Partition, msg.Offset, time.Now().UTC()
+	value, err := json.Marshal(dl)
+	if err != nil {
+		return err
+	}
+	out := &sarama.ProducerMessage{Topic: w.Topic + ".dlq", Key: sarama.ByteEncoder(msg.Key), Value: sarama.ByteEncoder(value)}
+	for try := 0; ; try++ {
+		if _, _, err := w.DeadLetters.SendMessage(out); err == nil {
+			return nil
+		} else {
+			w.Log.Warn("etl: dead-letter publish failed, will try again", "err", err)
+		}
+		if !w.sleep(ctx, try) {
+			return ctx.Err()
+		}
+	}
+}
+
+// sleep waits the backoff of a try (doubling from MinBackoff up to MaxBackoff, with jitter
+// over the whole wait); false when ctx ended first.
+func (w *Worker) sleep(ctx context.Context, try int) bool {
+	d := w.MinBackoff << min(try, 20)
+	if d <= 0 || d > w.MaxBackoff {
+		d = w.MaxBackoff
+	}
+	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,127 @@
+package etl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"salespulse/config"
+)
+
+// ErrGone means a file's object no longer exists: its event can never be loaded, whereas any
+// other failure to read it may pass and is tried again.
+var ErrGone = errors.New("the object no longer exists")
+
+// NewS3Client makes an S3 client from the settings. With S3_ENDPOINT (MinIO and other
+// S3-compatible stores) it addresses buckets path-style and asks for checksums only where
+// S3 requires them, as such stores expect. Without explicit keys it uses the standard AWS
+// credential chain.
+func NewS3Client(ctx context.Context, cfg config.S3) (*s3.Client, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
+	if cfg.AccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	return s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
+			r.MaxAttempts = 5
+			r.MaxBackoff = 5 * time.Second
+		})
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+			o.UsePathStyle = true
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		}
+	}), nil
+}
+
+// ParseS3URL splits s3://bucket/key.
+func ParseS3URL(s string) (bucket, key string, err error) {
+	rest, ok := strings.CutPrefix(s, "s3://")
+	bucket, key, _ = strings.Cut(rest, "/")
+	if !ok || bucket == "" {
+		return "", "", fmt.Errorf("%q is not an s3://BUCKET/KEY URL", s)
+	}
+	if key, err = url.PathUnescape(key); err != nil {
+		return "", "", fmt.Errorf("%q: %w", s, err)
+	}
+	return bucket, key, nil
+}
+
+// S3Object is a file in a bucket, streamed with GetObject. The first read fixes the object
+// version (its ETag); reading again (the merge path, a refused file's rejects) insists on
+// the same version, so one load never mixes two versions of an object.
+type S3Object struct {
+	client *s3.Client
+	info   FileInfo
+	etag   string // the version read first
+}
+
+// NewS3Object describes an object as an event announced it; size and etag may be unknown.
+func NewS3Object(client *s3.Client, bucket, key string, size int64, etag string, at time.Time) *S3Object {
+	return &S3Object{client: client, info: FileInfo{
+		Kind: "s3", Bucket: bucket, Key: key, Size: size, ETag: strings.Trim(etag, `"`), EventTime: at,
+	}}
+}
+
+// StatS3Object describes an object from HeadObject (`load s3://…`).
+func StatS3Object(ctx context.Context, client *s3.Client, bucket, key string) (*S3Object, error) {
+	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return nil, s3Error("head", bucket, key, err)
+	}
+	return NewS3Object(client, bucket, key, aws.ToInt64(head.ContentLength), aws.ToString(head.ETag), time.Time{}), nil
+}
+
+func (o *S3Object) Info() FileInfo { return o.info }
+
+// Open streams the object; nothing is held in memory beyond the reader's buffer.
+func (o *S3Object) Open(ctx context.Context) (io.ReadCloser, error) {
+	in := &s3.GetObjectInput{Bucket: &o.info.Bucket, Key: &o.info.Key}
+	if o.etag != "" {
+		in.IfMatch = aws.String(`"` + o.etag + `"`)
+	}
+	out, err := o.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, s3Error("get", o.info.Bucket, o.info.Key, err)
+	}
+	if o.etag == "" {
+		o.etag = strings.Trim(aws.ToString(out.ETag), `"`)
+		o.info.ETag = o.etag
+		if out.ContentLength != nil {
+			o.info.Size = *out.ContentLength
+		}
+	}
+	return out.Body, nil
+}
+
+// s3Error tells a missing object or bucket (ErrGone) from failures worth trying again.
+func s3Error(op, bucket, key string, err error) error {
+	var noKey *types.NoSuchKey
+	var noBucket *types.NoSuchBucket
+	var notFound *types.NotFound
+	var api smithy.APIError
+	gone := errors.As(err, &noKey) || errors.As(err, &noBucket) || errors.As(err, &notFound) ||
+		(errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NoSuchBucket" || api.ErrorCode() == "NotFound"))
+	if gone {
+		return fmt.Errorf("s3 %s s3://%s/%s: %w", op, bucket, key, ErrGone)
+	}
+	return fmt.Errorf("s3 %s s3://%s/%s: %w", op, bucket, key, err)
+}
