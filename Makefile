@@ -3,12 +3,15 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build test vet generate fuzz bench-load clean
+.PHONY: build demo test vet compose-check generate fuzz bench bench-load bench-worker bench-freshness bench-kpi bench-fanout clean
 
-build: ## the salespulse binary
+build: web ## the salespulse binary
 	$(GO) build -ldflags '$(LDFLAGS)' -o salespulse .
 
-test: vet ## the whole test suite (needs PostgreSQL, see README)
+demo: build ## the whole system in one process (needs PostgreSQL, see README)
+	./salespulse demo
+
+test: web vet compose-check ## the whole test suite (needs PostgreSQL, Chromium, docker-compose: see README)
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzTransform$$' -fuzztime 20s ./etl
 
@@ -17,14 +20,46 @@ vet: ## static checks, and generated SQL code in step with the .sql files
 	$(GO) tool sqlc diff
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
+compose-check: ## docker-compose.yml is valid, with the example settings
+	@command -v docker-compose >/dev/null || { echo "compose-check: docker-compose is not installed (apt-get install docker-compose)"; exit 1; }
+	@tmp=$$(mktemp -d) && cp docker-compose.yml $$tmp/ && cp .env.example $$tmp/.env && \
+	  (cd $$tmp && docker-compose config -q && docker-compose --profile generator config -q) && rm -rf $$tmp && \
+	  echo "compose-check: docker-compose.yml is valid"
+
 generate: ## regenerate the sqlc code after changing schema/ or queries/
 	$(GO) tool sqlc generate
 
 fuzz: ## a long fuzz run of the CSV row reader
 	$(GO) test -run '^$$' -fuzz '^FuzzTransform$$' -fuzztime 10m ./etl
 
-bench-load: ## load of 1,000,000 rows against psql \copy of the same file
+bench-load: ## load of 1,000,000 rows against psql \copy of the same file; memory for 10x
 	scripts/bench-load.sh
 
+bench-worker: ## event-to-commit lag (20 files of 1,000 rows); worker path against local load (1,000,000 rows)
+	$(GO) test ./etl -run '^$$' -bench 'EventToCommit|WorkerThroughput' -benchtime 1x
+
+bench-freshness: web ## demo stack: PUT of a 1,000-row file to the snapshot naming it, 20 files
+	$(GO) test . -run '^$$' -bench Freshness -benchtime 1x
+
+bench-kpi: ## KPI snapshot latency with 10 million sales (builds them once, about 15 minutes)
+	scripts/bench-kpi.sh
+
+bench-fanout: ## 10,000 WebSocket clients, then a file loads
+	scripts/bench-fanout.sh
+
 clean:
-	rm -f salespulse
+	rm -f salespulse ui/web/app.wasm ui/web/app.wasm.gz ui/web/echarts.min.js
+
+.PHONY: web
+WEB := ui/web
+
+web: $(WEB)/echarts.min.js ## the dashboard: app.wasm (and a gzip -9 copy) and ECharts, into ui/web
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $(WEB)/app.wasm .
+	gzip -9 -n -k -f $(WEB)/app.wasm
+	@echo "app.wasm: $$(wc -c <$(WEB)/app.wasm) bytes, $$(wc -c <$(WEB)/app.wasm.gz) gzipped"
+
+$(WEB)/echarts.min.js: node_modules/.package-lock.json
+	cp node_modules/echarts/dist/echarts.min.js $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund

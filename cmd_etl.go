@@ -11,6 +11,8 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"salespulse/config"
 	"salespulse/etl"
 )
@@ -50,41 +52,64 @@ func runETL(ctx context.Context, cfg config.Config, args []string, stdout, stder
 		return err
 	}
 	defer pool.Close()
-	s3c, err := etl.NewS3Client(ctx, cfg.S3)
+	worker, stop, err := newWorker(ctx, cfg, pool, log)
 	if err != nil {
 		return err
+	}
+	defer stop()
+	log.Info("etl: consuming", "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group,
+		"brokers", strings.Join(cfg.Kafka.Brokers, ","), "parallel", cfg.ETL.Parallel)
+	if err := worker.run(ctx); err != nil {
+		return err
+	}
+	log.Info("etl: stopped")
+	return nil
+}
+
+// runningWorker is a worker with its Kafka clients.
+type runningWorker struct {
+	*etl.Worker
+	group sarama.ConsumerGroup
+}
+
+// run consumes until ctx ends, then commits the offsets of the messages done.
+func (w runningWorker) run(ctx context.Context) error {
+	if err := w.Run(ctx, w.group); err != nil {
+		return fmt.Errorf("etl: %w", err)
+	}
+	if err := w.group.Close(); err != nil {
+		return fmt.Errorf("etl: commit offsets: %w", err)
+	}
+	return nil
+}
+
+// newWorker joins the consumer group and makes the dead-letter producer; stop closes both.
+func newWorker(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (runningWorker, func(), error) {
+	s3c, err := etl.NewS3Client(ctx, cfg.S3)
+	if err != nil {
+		return runningWorker{}, nil, err
 	}
 	scfg := etl.NewSaramaConfig(cfg.Kafka)
 	group, err := etl.Retry(ctx, log, "etl: join consumer group", func() (sarama.ConsumerGroup, error) {
 		return sarama.NewConsumerGroup(cfg.Kafka.Brokers, cfg.Kafka.Group, scfg)
 	})
 	if err != nil {
-		return err
+		return runningWorker{}, nil, err
 	}
-	defer group.Close()
 	dlq, err := etl.Retry(ctx, log, "etl: dead-letter producer", func() (sarama.SyncProducer, error) {
 		return sarama.NewSyncProducer(cfg.Kafka.Brokers, scfg)
 	})
 	if err != nil {
-		return err
+		group.Close()
+		return runningWorker{}, nil, err
 	}
-	defer dlq.Close()
-	worker := &etl.Worker{
+	w := &etl.Worker{
 		Loader: &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Timeout: cfg.ETL.Timeout, Log: log},
 		S3:     s3c, DeadLetters: dlq, Topic: cfg.Kafka.Topic,
 		Filter:   etl.KeyFilter{Prefix: cfg.ETL.KeyPrefix, Suffix: cfg.ETL.KeySuffix},
 		Parallel: cfg.ETL.Parallel, Grace: cfg.ETL.Grace, Log: log,
 	}
-	log.Info("etl: consuming", "topic", cfg.Kafka.Topic, "group", cfg.Kafka.Group,
-		"brokers", strings.Join(cfg.Kafka.Brokers, ","), "parallel", cfg.ETL.Parallel)
-	if err := worker.Run(ctx, group); err != nil {
-		return fmt.Errorf("etl: %w", err)
-	}
-	if err := group.Close(); err != nil {
-		return fmt.Errorf("etl: commit offsets: %w", err)
-	}
-	log.Info("etl: stopped")
-	return nil
+	return runningWorker{w, group}, func() { group.Close(); dlq.Close() }, nil
 }
 
 func runWatch(ctx context.Context, cfg config.Config, args []string, stdout, stderr io.Writer) error {

@@ -29,12 +29,15 @@ const usage = `salespulse: sales ETL and real-time KPI dashboard
 Usage: salespulse <command> [flags] [args]
 
 Commands:
+  demo      the whole system in one process: Kafka, S3, worker, server and a generator
+  serve     the KPI server: REST API, WebSocket push, dashboard, health and metrics
   etl       consume object-created events from Kafka and load each object
   watch     poll a bucket and publish events for new objects (stores that cannot notify)
   load      load CSV files (paths or s3://bucket/key) synchronously
   generate  write realistic fake sales as CSV
   migrate   apply database migrations
   verify    check the rollups and the ledger against the sales table
+  healthcheck  ask a running server whether it is alive (for container health checks)
   version   print the version
 
 Settings come from the environment and a .env file; flags override them.
@@ -85,6 +88,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, level *sl
 	level.Set(cfg.LogLevel)
 	cmd, rest := args[0], args[1:]
 	switch cmd {
+	case "demo":
+		return runDemo(ctx, cfg, rest, stdout, stderr)
+	case "serve":
+		return runServe(ctx, cfg, rest, stdout, stderr)
 	case "load":
 		return runLoad(ctx, cfg, rest, stdout, stderr)
 	case "etl":
@@ -97,6 +104,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, level *sl
 		return runMigrate(ctx, cfg, rest, stdout, stderr)
 	case "verify":
 		return runVerify(ctx, cfg, rest, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, cfg, rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "salespulse", version)
 		return nil

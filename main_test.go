@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"salespulse/etl"
+	"salespulse/internal/fixtures"
 	"salespulse/internal/pgtest"
 )
 
@@ -111,12 +112,8 @@ func TestEnvFileIsReadAndEnvironmentWins(t *testing.T) {
 
 func TestLoadJSONAndExitStatus(t *testing.T) {
 	testDB.Reset(t)
-	abs, _ := filepath.Abs("../shared/fixtures/original-csv")
-	fixtures, _ := filepath.Glob(filepath.Join(abs, "*.csv"))
-	if len(fixtures) != 38 {
-		t.Fatalf("want 38 fixtures, found %d", len(fixtures))
-	}
-	r := salespulse(t, dbEnv(), append([]string{"load", "--json"}, fixtures...)...)
+	files := fixtures.Paths(t)
+	r := salespulse(t, dbEnv(), append([]string{"load", "--json"}, files...)...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -145,14 +142,14 @@ func TestLoadJSONAndExitStatus(t *testing.T) {
 		t.Errorf("%d lines, %d rows, %d loaded, %d duplicates", lines, total, loaded, dups)
 	}
 
-	again := salespulse(t, dbEnv(), "load", "--json", fixtures[0])
+	again := salespulse(t, dbEnv(), "load", "--json", files[0])
 	if again.code != 0 || !strings.Contains(again.stdout, `"status":"skipped"`) {
 		t.Errorf("reload: exit %d, %s", again.code, again.stdout)
 	}
 
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	os.WriteFile(bad, []byte("Sale Date,Sale ID\n2024-01-01,x\n"), 0o644)
-	failed := salespulse(t, dbEnv(), "load", bad, fixtures[1])
+	failed := salespulse(t, dbEnv(), "load", bad, files[1])
 	if failed.code != 1 || !strings.HasPrefix(failed.stdout, "failed   "+bad+": missing required column(s)") ||
 		!strings.Contains(failed.stdout, "skipped  ") {
 		t.Errorf("a failed file among others: exit %d, %q", failed.code, failed.stdout)

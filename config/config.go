@@ -51,12 +51,20 @@ type Kafka struct {
 	SASLPassword  string
 	SASLMechanism string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
 	TLS           bool
+	// SessionTimeout is how long the group waits for a silent member (a crashed worker)
+	// before giving its partitions to the others.
+	SessionTimeout time.Duration
 }
 
 // HTTP is the dashboard server.
 type HTTP struct {
 	Addr     string
 	APIToken string
+	// AllowedOrigins are the browser origins, besides the server's own, that may open the
+	// WebSocket and call the API (ALLOWED_ORIGINS, comma-separated; "*" for any).
+	AllowedOrigins []string
+	// UploadMaxBytes bounds a file sent to POST /api/uploads (UPLOAD_MAX_BYTES).
+	UploadMaxBytes int64
 }
 
 // ETL tunes loading and the worker.
@@ -135,10 +143,17 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if c.Kafka.TLS, err = parseBool("KAFKA_TLS", get("KAFKA_TLS", "false")); err != nil {
 		return Config{}, err
 	}
+	if c.Kafka.SessionTimeout, err = parseDuration("KAFKA_SESSION_TIMEOUT", get("KAFKA_SESSION_TIMEOUT", "10s")); err != nil {
+		return Config{}, err
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
 		return Config{}, &Error{Name: "LOG_LEVEL", Reason: "must be debug, info, warn or error"}
 	}
-	c.HTTP = HTTP{Addr: get("HTTP_ADDR", ":8080"), APIToken: get("API_TOKEN", "")}
+	c.HTTP = HTTP{Addr: get("HTTP_ADDR", ":8080"), APIToken: get("API_TOKEN", ""),
+		AllowedOrigins: splitList(get("ALLOWED_ORIGINS", ""))}
+	if c.HTTP.UploadMaxBytes, err = ParseSize(get("UPLOAD_MAX_BYTES", "100MiB")); err != nil {
+		return Config{}, &Error{Name: "UPLOAD_MAX_BYTES", Reason: err.Error()}
+	}
 	if c.ETL.MaxRejectRatio, err = ParseRatio(get("MAX_REJECT_RATIO", "50%")); err != nil {
 		return Config{}, &Error{Name: "MAX_REJECT_RATIO", Reason: err.Error()}
 	}
@@ -232,6 +247,27 @@ func ParseRatio(s string) (float64, error) {
 		return 0, fmt.Errorf("must be a share between 0 and 1 or a percentage such as 50%%")
 	}
 	return v / div, nil
+}
+
+// ParseSize reads a positive number of bytes: 1048576, or with a unit: 512KiB, 100MiB, 1GiB
+// (KB, MB and GB are read as the same powers of two).
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(strings.ToUpper(s), strings.ToUpper(u.suffix)) {
+			s, mult = strings.TrimSpace(s[:len(s)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, errors.New("must be a positive size such as 104857600 or 100MiB")
+	}
+	return n * mult, nil
 }
 
 func parseDuration(name, s string) (time.Duration, error) {

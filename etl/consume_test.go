@@ -29,7 +29,7 @@ type stack struct {
 	topic string
 }
 
-func startStack(t *testing.T, cfg devstack.Config) *stack {
+func startStack(t testing.TB, cfg devstack.Config) *stack {
 	t.Helper()
 	if cfg.KafkaAddr == "" {
 		cfg.KafkaAddr = "127.0.0.1:0"
@@ -52,7 +52,7 @@ func startStack(t *testing.T, cfg devstack.Config) *stack {
 	return s
 }
 
-func s3Client(t *testing.T, endpoint string) *s3.Client {
+func s3Client(t testing.TB, endpoint string) *s3.Client {
 	c, err := NewS3Client(context.Background(), config.S3{
 		AccessKeyID: "test", SecretAccessKey: "test", Region: "us-east-1", Endpoint: endpoint,
 	})
@@ -62,7 +62,7 @@ func s3Client(t *testing.T, endpoint string) *s3.Client {
 	return c
 }
 
-func (s *stack) put(t *testing.T, key string, body []byte) {
+func (s *stack) put(t testing.TB, key string, body []byte) {
 	t.Helper()
 	_, err := s.s3.PutObject(context.Background(), &s3.PutObjectInput{
 		Bucket: aws.String(devstack.DefaultBucket), Key: aws.String(key), Body: bytes.NewReader(body),
@@ -73,7 +73,7 @@ func (s *stack) put(t *testing.T, key string, body []byte) {
 }
 
 // publish sends a raw message to the events topic, as another producer would.
-func (s *stack) publish(t *testing.T, value []byte) {
+func (s *stack) publish(t testing.TB, value []byte) {
 	t.Helper()
 	p, err := sarama.NewSyncProducer(s.kafka.Brokers, NewSaramaConfig(s.kafka))
 	if err != nil {
@@ -137,7 +137,7 @@ type runningWorker struct {
 	done    chan error
 }
 
-func (s *stack) startWorker(t *testing.T, group string) *runningWorker {
+func (s *stack) startWorker(t testing.TB, group string) *runningWorker {
 	t.Helper()
 	kc := s.kafka
 	if group != "" {
@@ -172,7 +172,7 @@ func (s *stack) startWorker(t *testing.T, group string) *runningWorker {
 	return rw
 }
 
-func (rw *runningWorker) shutdown(t *testing.T) {
+func (rw *runningWorker) shutdown(t testing.TB) {
 	rw.stop()
 	select {
 	case err := <-rw.done:

@@ -26,8 +26,16 @@ func NewSaramaConfig(cfg config.Kafka) *sarama.Config {
 	c.Consumer.Offsets.Initial = sarama.OffsetOldest
 	c.Consumer.Offsets.AutoCommit.Enable = true
 	c.Consumer.Offsets.AutoCommit.Interval = time.Second
-	c.Consumer.Group.Session.Timeout = 10 * time.Second
-	c.Consumer.Group.Heartbeat.Interval = 2 * time.Second
+	c.Consumer.Group.Session.Timeout = cfg.SessionTimeout
+	if c.Consumer.Group.Session.Timeout <= 0 {
+		c.Consumer.Group.Session.Timeout = 10 * time.Second
+	}
+	c.Consumer.Group.Heartbeat.Interval = c.Consumer.Group.Session.Timeout / 5
+	// After a crash, the group waits this long for the dead member to rejoin. It must stay
+	// below the network read timeout, or the JoinGroup of the member that replaces it times
+	// out first, is sent again, and the group never settles.
+	c.Consumer.Group.Rebalance.Timeout = 2 * c.Consumer.Group.Session.Timeout
+	c.Net.ReadTimeout = max(c.Net.ReadTimeout, c.Consumer.Group.Rebalance.Timeout+10*time.Second)
 	c.Consumer.Return.Errors = true
 
 	c.Producer.RequiredAcks = sarama.WaitForAll

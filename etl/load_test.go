@@ -3,7 +3,6 @@ package etl
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"salespulse/internal/fixtures"
 	"salespulse/internal/pgtest"
 	"salespulse/queries/db"
 )
@@ -22,16 +22,7 @@ var testDB *pgtest.DB
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, "etl", &testDB)) }
 
-const fixtureDir = "../../shared/fixtures/original-csv"
-
-func fixtureFiles(t testing.TB) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(fixtureDir, "*.csv"))
-	if err != nil || len(files) != 38 {
-		t.Fatalf("want the 38 fixture files in %s, found %d (%v)", fixtureDir, len(files), err)
-	}
-	return files
-}
+func fixtureFiles(t testing.TB) []string { return fixtures.Paths(t) }
 
 func newLoader() *Loader { return &Loader{Pool: testDB.Pool, MaxRejectRatio: 0.5} }
 
@@ -128,14 +119,6 @@ func computeFixtureTruth(t testing.TB, files []string) fixtureTruth {
 	t.Helper()
 	var truth fixtureTruth
 	first := map[string]*big.Rat{}
-	norm := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, strings.ToLower(s))
-	}
 	rat := func(s string) *big.Rat {
 		r, ok := new(big.Rat).SetString(s)
 		if !ok {
@@ -149,35 +132,13 @@ func computeFixtureTruth(t testing.TB, files []string) fixtureTruth {
 		return d.Abs(d).Cmp(cent) <= 0
 	}
 	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		records, err := csv.NewReader(f).ReadAll()
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		col := map[string]int{}
-		for i, h := range records[0] {
-			col[norm(h)] = i
-		}
-		get := func(rec []string, names ...string) string {
-			for _, n := range names {
-				if i, ok := col[n]; ok {
-					return strings.TrimSpace(rec[i])
-				}
-			}
-			t.Fatalf("%s: no column %v", path, names)
-			return ""
-		}
-		for _, rec := range records[1:] {
+		for _, row := range fixtures.Rows(t, path) {
 			truth.rows++
-			q := rat(get(rec, "quantitysold"))
-			price := rat(get(rec, "unitprice"))
-			disc := rat(get(rec, "discount"))
-			total := rat(get(rec, "totalvaluewithdiscount", "totalvalue"))
-			status := strings.ToLower(get(rec, "paymentstatus"))
+			q := rat(row.Get(t, "quantitysold"))
+			price := rat(row.Get(t, "unitprice"))
+			disc := rat(row.Get(t, "discount"))
+			total := rat(row.Get(t, "totalvaluewithdiscount", "totalvalue"))
+			status := strings.ToLower(row.Get(t, "paymentstatus"))
 			ok := q != nil && price != nil && disc != nil && total != nil && q.IsInt() && q.Sign() > 0 &&
 				(status == "paid" || status == "pending" || status == "canceled" || status == "cancelled")
 			if ok {
@@ -189,7 +150,7 @@ func computeFixtureTruth(t testing.TB, files []string) fixtureTruth {
 				truth.rejects++
 				continue
 			}
-			id := get(rec, "saleid")
+			id := row.Get(t, "saleid")
 			if _, seen := first[id]; seen {
 				truth.duplicates++
 				continue

@@ -13,10 +13,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"salespulse/internal/fixtures"
 )
 
 // transformFixtureDir holds the original project's real CSV files, read in place.
-const transformFixtureDir = "../../shared/fixtures/original-csv"
+var transformFixtureDir = fixtures.Dir()
 
 // fieldRow is a data row by column. validRow passes every rule; cases change a field or two.
 type fieldRow map[column]string

@@ -1,24 +1,36 @@
 -- The KPI snapshot, read from the rollups only. A snapshot has a filter (category, region,
--- channel; '' = all) and a window of sale dates, which the server splits into whole months
--- (grain 'm') and the ragged days at either end (grain 'd'); an empty part has from > to.
+-- channel; '' = all) and a window of sale dates. The server splits the window into three
+-- parts: the whole months (grain 'm', period = a month's first day) and the ragged days at
+-- either end (grain 'd'); an empty part has from > to. Every query joins the parts to the
+-- rollup laterally, so that each part is one index-only range scan of the primary key (an
+-- OR of the parts made PostgreSQL combine bitmaps and visit the heap, one page per row).
+--
+-- Where a query reads the finest rows (products, reps) or a breakdown, each of category,
+-- region and channel comes as a list of values: the filter's, or every value that has
+-- sales (KpiFilterValues). Each combination is then a short range scan of the window's
+-- periods, instead of a scan of the dimension's whole history.
 
 -- name: KpiTotals :one
 -- Totals and the payment-status split of the window, from the cube row of the filter.
-SELECT coalesce(sum(orders), 0)::bigint AS orders,
-       coalesce(sum(quantity), 0)::bigint AS quantity,
-       coalesce(sum(sales_cents), 0)::bigint AS sales_cents,
-       coalesce(sum(cost_cents), 0)::bigint AS cost_cents,
-       coalesce(sum(gross_profit_cents), 0)::bigint AS gross_profit_cents,
-       coalesce(sum(paid_orders), 0)::bigint AS paid_orders,
-       coalesce(sum(paid_sales_cents), 0)::bigint AS paid_sales_cents,
-       coalesce(sum(pending_orders), 0)::bigint AS pending_orders,
-       coalesce(sum(pending_sales_cents), 0)::bigint AS pending_sales_cents,
-       coalesce(sum(canceled_orders), 0)::bigint AS canceled_orders,
-       coalesce(sum(canceled_sales_cents), 0)::bigint AS canceled_sales_cents
-FROM kpi_cube
-WHERE category = @category AND region = @region AND channel = @channel
-  AND ((grain = 'd' AND (period BETWEEN @head_from AND @head_to OR period BETWEEN @tail_from AND @tail_to))
-    OR (grain = 'm' AND period BETWEEN @month_from AND @month_to));
+SELECT coalesce(sum(k.orders), 0)::bigint AS orders,
+       coalesce(sum(k.quantity), 0)::bigint AS quantity,
+       coalesce(sum(k.sales_cents), 0)::bigint AS sales_cents,
+       coalesce(sum(k.cost_cents), 0)::bigint AS cost_cents,
+       coalesce(sum(k.gross_profit_cents), 0)::bigint AS gross_profit_cents,
+       coalesce(sum(k.paid_orders), 0)::bigint AS paid_orders,
+       coalesce(sum(k.paid_sales_cents), 0)::bigint AS paid_sales_cents,
+       coalesce(sum(k.pending_orders), 0)::bigint AS pending_orders,
+       coalesce(sum(k.pending_sales_cents), 0)::bigint AS pending_sales_cents,
+       coalesce(sum(k.canceled_orders), 0)::bigint AS canceled_orders,
+       coalesce(sum(k.canceled_sales_cents), 0)::bigint AS canceled_sales_cents
+FROM (VALUES ('d'::char(1), sqlc.arg(head_from)::date, sqlc.arg(head_to)::date),
+             ('d'::char(1), sqlc.arg(tail_from)::date, sqlc.arg(tail_to)::date),
+             ('m'::char(1), sqlc.arg(month_from)::date, sqlc.arg(month_to)::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT * FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = @category AND c.region = @region AND c.channel = @channel
+      AND c.period BETWEEN w.lo AND w.hi
+) k ON true;
 
 -- name: KpiTrend :many
 -- One point per sale date of the window, for the filter.
@@ -30,55 +42,86 @@ ORDER BY period;
 
 -- name: KpiBreakdowns :many
 -- Sales by category, by region and by channel over the window: the cube rows whose own
--- dimension is set ('' sorts first, so > '' means "set") and whose other two match the filter.
+-- dimension is set (one of its values) and whose other two match the filter.
 SELECT 'category'::text AS dimension, k.category AS value,
        sum(k.orders)::bigint AS orders, sum(k.quantity)::bigint AS quantity,
        sum(k.sales_cents)::bigint AS sales_cents, sum(k.gross_profit_cents)::bigint AS gross_profit_cents
-FROM kpi_cube k
-WHERE k.category > '' AND (@category = '' OR k.category = @category) AND k.region = @region AND k.channel = @channel
-  AND ((k.grain = 'd' AND (k.period BETWEEN @head_from AND @head_to OR k.period BETWEEN @tail_from AND @tail_to))
-    OR (k.grain = 'm' AND k.period BETWEEN @month_from AND @month_to))
+FROM (VALUES ('d'::char(1), sqlc.arg(head_from)::date, sqlc.arg(head_to)::date),
+             ('d'::char(1), sqlc.arg(tail_from)::date, sqlc.arg(tail_to)::date),
+             ('m'::char(1), sqlc.arg(month_from)::date, sqlc.arg(month_to)::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT * FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = ANY(sqlc.arg(categories)::text[]) AND c.region = @region
+      AND c.channel = @channel AND c.period BETWEEN w.lo AND w.hi
+) k ON true
 GROUP BY k.category
 UNION ALL
 SELECT 'region', k.region, sum(k.orders)::bigint, sum(k.quantity)::bigint, sum(k.sales_cents)::bigint,
        sum(k.gross_profit_cents)::bigint
-FROM kpi_cube k
-WHERE k.region > '' AND (@region = '' OR k.region = @region) AND k.category = @category AND k.channel = @channel
-  AND ((k.grain = 'd' AND (k.period BETWEEN @head_from AND @head_to OR k.period BETWEEN @tail_from AND @tail_to))
-    OR (k.grain = 'm' AND k.period BETWEEN @month_from AND @month_to))
+FROM (VALUES ('d'::char(1), sqlc.arg(head_from)::date, sqlc.arg(head_to)::date),
+             ('d'::char(1), sqlc.arg(tail_from)::date, sqlc.arg(tail_to)::date),
+             ('m'::char(1), sqlc.arg(month_from)::date, sqlc.arg(month_to)::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT * FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = @category AND c.region = ANY(sqlc.arg(regions)::text[])
+      AND c.channel = @channel AND c.period BETWEEN w.lo AND w.hi
+) k ON true
 GROUP BY k.region
 UNION ALL
 SELECT 'channel', k.channel, sum(k.orders)::bigint, sum(k.quantity)::bigint, sum(k.sales_cents)::bigint,
        sum(k.gross_profit_cents)::bigint
-FROM kpi_cube k
-WHERE k.channel > '' AND (@channel = '' OR k.channel = @channel) AND k.category = @category AND k.region = @region
-  AND ((k.grain = 'd' AND (k.period BETWEEN @head_from AND @head_to OR k.period BETWEEN @tail_from AND @tail_to))
-    OR (k.grain = 'm' AND k.period BETWEEN @month_from AND @month_to))
+FROM (VALUES ('d'::char(1), sqlc.arg(head_from)::date, sqlc.arg(head_to)::date),
+             ('d'::char(1), sqlc.arg(tail_from)::date, sqlc.arg(tail_to)::date),
+             ('m'::char(1), sqlc.arg(month_from)::date, sqlc.arg(month_to)::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT * FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = @category AND c.region = @region
+      AND c.channel = ANY(sqlc.arg(channels)::text[]) AND c.period BETWEEN w.lo AND w.hi
+) k ON true
 GROUP BY k.channel;
 
 -- name: KpiDailyBreakdowns :many
 -- Per sale date, sales by category (the per-category trend) and by channel (total value
--- against gross profit, one point per channel and day), for the filter.
-SELECT 'category'::text AS dimension, k.category AS value, k.period, k.orders, k.sales_cents, k.gross_profit_cents
+-- against gross profit, one point per channel and day), for the filter. A long window has
+-- thousands of such points, which as rows cost the server far more to decode than the
+-- database to read: they come instead as one row per category or channel (member 1 or 2,
+-- named by its 1-based position in the list passed) holding its days and figures as arrays,
+-- in date order. The primary key's order makes the grouping a stream.
+SELECT 1::int AS member, array_position(sqlc.arg(categories)::text[], k.category::text)::int AS position,
+       array_agg(k.period ORDER BY k.period)::date[] AS periods,
+       array_agg(k.orders ORDER BY k.period)::bigint[] AS orders,
+       array_agg(k.sales_cents ORDER BY k.period)::bigint[] AS sales_cents,
+       array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[] AS gross_profit_cents
 FROM kpi_cube k
-WHERE k.grain = 'd' AND k.category > '' AND (@category = '' OR k.category = @category)
+WHERE k.grain = 'd' AND k.category = ANY(sqlc.arg(categories)::text[])
   AND k.region = @region AND k.channel = @channel AND k.period BETWEEN @date_from AND @date_to
+GROUP BY k.category
 UNION ALL
-SELECT 'channel', k.channel, k.period, k.orders, k.sales_cents, k.gross_profit_cents
+SELECT 2, array_position(sqlc.arg(channels)::text[], k.channel::text)::int,
+       array_agg(k.period ORDER BY k.period)::date[], array_agg(k.orders ORDER BY k.period)::bigint[],
+       array_agg(k.sales_cents ORDER BY k.period)::bigint[], array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[]
 FROM kpi_cube k
-WHERE k.grain = 'd' AND k.channel > '' AND (@channel = '' OR k.channel = @channel)
-  AND k.category = @category AND k.region = @region AND k.period BETWEEN @date_from AND @date_to;
+WHERE k.grain = 'd' AND k.channel = ANY(sqlc.arg(channels)::text[])
+  AND k.category = @category AND k.region = @region AND k.period BETWEEN @date_from AND @date_to
+GROUP BY k.channel;
 
--- name: KpiTopProductsAll :many
--- Best-selling products over the window, unfiltered: top by quantity, then top by sales.
+-- name: KpiTopProducts :many
+-- Best-selling products over the window: top by quantity, then top by sales. Unfiltered, the
+-- "all" rows ('' everywhere: pass one-element lists of ''); filtered, the finest rows that
+-- match, summed.
 WITH p AS (
-    SELECT product, sum(orders)::bigint AS orders, sum(quantity)::bigint AS quantity,
-           sum(sales_cents)::bigint AS sales_cents
-    FROM kpi_product
-    WHERE category = '' AND region = '' AND channel = ''
-      AND ((grain = 'd' AND (period BETWEEN @head_from AND @head_to OR period BETWEEN @tail_from AND @tail_to))
-        OR (grain = 'm' AND period BETWEEN @month_from AND @month_to))
-    GROUP BY product
+    SELECT k.product, sum(k.orders)::bigint AS orders, sum(k.quantity)::bigint AS quantity,
+           sum(k.sales_cents)::bigint AS sales_cents
+    FROM (VALUES ('d'::char(1), sqlc.arg(head_from)::date, sqlc.arg(head_to)::date),
+                 ('d'::char(1), sqlc.arg(tail_from)::date, sqlc.arg(tail_to)::date),
+                 ('m'::char(1), sqlc.arg(month_from)::date, sqlc.arg(month_to)::date)) AS w (grain, lo, hi)
+    JOIN LATERAL (
+        SELECT * FROM kpi_product r
+        WHERE r.grain = w.grain AND r.category = ANY(sqlc.arg(categories)::text[])
+          AND r.region = ANY(sqlc.arg(regions)::text[]) AND r.channel = ANY(sqlc.arg(channels)::text[])
+          AND r.period BETWEEN w.lo AND w.hi
+    ) k ON true
+    GROUP BY k.product
 )
 (SELECT 'quantity'::text AS ranking, product, orders, quantity, sales_cents FROM p
  ORDER BY quantity DESC, product LIMIT @top)
@@ -86,50 +129,28 @@ UNION ALL
 (SELECT 'sales', product, orders, quantity, sales_cents FROM p
  ORDER BY sales_cents DESC, product LIMIT @top);
 
--- name: KpiTopProductsFiltered :many
--- The same for a filter: the finest rows that match it, summed.
-WITH p AS (
-    SELECT product, sum(orders)::bigint AS orders, sum(quantity)::bigint AS quantity,
-           sum(sales_cents)::bigint AS sales_cents
-    FROM kpi_product
-    WHERE category > '' AND region > '' AND channel > ''
-      AND (@category = '' OR category = @category) AND (@region = '' OR region = @region)
-      AND (@channel = '' OR channel = @channel)
-      AND ((grain = 'd' AND (period BETWEEN @head_from AND @head_to OR period BETWEEN @tail_from AND @tail_to))
-        OR (grain = 'm' AND period BETWEEN @month_from AND @month_to))
-    GROUP BY product
-)
-(SELECT 'quantity'::text AS ranking, product, orders, quantity, sales_cents FROM p
- ORDER BY quantity DESC, product LIMIT @top)
-UNION ALL
-(SELECT 'sales', product, orders, quantity, sales_cents FROM p
- ORDER BY sales_cents DESC, product LIMIT @top);
+-- name: KpiRepSums :many
+-- Every sales representative's sums over the window, with value lists as in KpiTopProducts.
+-- With hundreds of reps this is the longest read of a snapshot (the finest rows of every
+-- rep, month and combination of the filter), so the server asks for it in two halves of the
+-- window, on two connections at once, and ranks the merged sums itself.
+SELECT k.rep, sum(k.orders)::bigint AS orders, sum(k.sales_cents)::bigint AS sales_cents,
+       sum(k.gross_profit_cents)::bigint AS gross_profit_cents
+FROM (VALUES ('d'::char(1), sqlc.arg(head_from)::date, sqlc.arg(head_to)::date),
+             ('d'::char(1), sqlc.arg(tail_from)::date, sqlc.arg(tail_to)::date),
+             ('m'::char(1), sqlc.arg(month_from)::date, sqlc.arg(month_to)::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT * FROM kpi_rep r
+    WHERE r.grain = w.grain AND r.category = ANY(sqlc.arg(categories)::text[])
+      AND r.region = ANY(sqlc.arg(regions)::text[]) AND r.channel = ANY(sqlc.arg(channels)::text[])
+      AND r.period BETWEEN w.lo AND w.hi
+) k ON true
+GROUP BY k.rep;
 
--- name: KpiTopRepsAll :many
--- The sales representatives with the most sales over the window, unfiltered.
-SELECT rep, sum(orders)::bigint AS orders, sum(sales_cents)::bigint AS sales_cents,
-       sum(gross_profit_cents)::bigint AS gross_profit_cents
-FROM kpi_rep
-WHERE category = '' AND region = '' AND channel = ''
-  AND ((grain = 'd' AND (period BETWEEN @head_from AND @head_to OR period BETWEEN @tail_from AND @tail_to))
-    OR (grain = 'm' AND period BETWEEN @month_from AND @month_to))
-GROUP BY rep
-ORDER BY sales_cents DESC, rep
-LIMIT @top;
-
--- name: KpiTopRepsFiltered :many
--- The same for a filter.
-SELECT rep, sum(orders)::bigint AS orders, sum(sales_cents)::bigint AS sales_cents,
-       sum(gross_profit_cents)::bigint AS gross_profit_cents
-FROM kpi_rep
-WHERE category > '' AND region > '' AND channel > ''
-  AND (@category = '' OR category = @category) AND (@region = '' OR region = @region)
-  AND (@channel = '' OR channel = @channel)
-  AND ((grain = 'd' AND (period BETWEEN @head_from AND @head_to OR period BETWEEN @tail_from AND @tail_to))
-    OR (grain = 'm' AND period BETWEEN @month_from AND @month_to))
-GROUP BY rep
-ORDER BY sales_cents DESC, rep
-LIMIT @top;
+-- name: ExportSnapshot :one
+-- Names the transaction's view of the data, so that a second connection can compute the
+-- other half of the snapshot from exactly the same data (SET TRANSACTION SNAPSHOT).
+SELECT pg_export_snapshot()::text AS snapshot_id;
 
 -- name: KpiDateRange :one
 -- First and last sale date loaded ("latest day" is the last).

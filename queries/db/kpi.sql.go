@@ -11,43 +11,71 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const exportSnapshot = `-- name: ExportSnapshot :one
+SELECT pg_export_snapshot()::text AS snapshot_id
+`
+
+// Names the transaction's view of the data, so that a second connection can compute the
+// other half of the snapshot from exactly the same data (SET TRANSACTION SNAPSHOT).
+func (q *Queries) ExportSnapshot(ctx context.Context) (string, error) {
+	row := q.db.QueryRow(ctx, exportSnapshot)
+	var snapshot_id string
+	err := row.Scan(&snapshot_id)
+	return snapshot_id, err
+}
+
 const kpiBreakdowns = `-- name: KpiBreakdowns :many
 SELECT 'category'::text AS dimension, k.category AS value,
        sum(k.orders)::bigint AS orders, sum(k.quantity)::bigint AS quantity,
        sum(k.sales_cents)::bigint AS sales_cents, sum(k.gross_profit_cents)::bigint AS gross_profit_cents
-FROM kpi_cube k
-WHERE k.category > '' AND ($1 = '' OR k.category = $1) AND k.region = $2 AND k.channel = $3
-  AND ((k.grain = 'd' AND (k.period BETWEEN $4 AND $5 OR k.period BETWEEN $6 AND $7))
-    OR (k.grain = 'm' AND k.period BETWEEN $8 AND $9))
+FROM (VALUES ('d'::char(1), $1::date, $2::date),
+             ('d'::char(1), $3::date, $4::date),
+             ('m'::char(1), $5::date, $6::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents, gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents, canceled_orders, canceled_sales_cents FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = ANY($7::text[]) AND c.region = $8
+      AND c.channel = $9 AND c.period BETWEEN w.lo AND w.hi
+) k ON true
 GROUP BY k.category
 UNION ALL
 SELECT 'region', k.region, sum(k.orders)::bigint, sum(k.quantity)::bigint, sum(k.sales_cents)::bigint,
        sum(k.gross_profit_cents)::bigint
-FROM kpi_cube k
-WHERE k.region > '' AND ($2 = '' OR k.region = $2) AND k.category = $1 AND k.channel = $3
-  AND ((k.grain = 'd' AND (k.period BETWEEN $4 AND $5 OR k.period BETWEEN $6 AND $7))
-    OR (k.grain = 'm' AND k.period BETWEEN $8 AND $9))
+FROM (VALUES ('d'::char(1), $1::date, $2::date),
+             ('d'::char(1), $3::date, $4::date),
+             ('m'::char(1), $5::date, $6::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents, gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents, canceled_orders, canceled_sales_cents FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = $10 AND c.region = ANY($11::text[])
+      AND c.channel = $9 AND c.period BETWEEN w.lo AND w.hi
+) k ON true
 GROUP BY k.region
 UNION ALL
 SELECT 'channel', k.channel, sum(k.orders)::bigint, sum(k.quantity)::bigint, sum(k.sales_cents)::bigint,
        sum(k.gross_profit_cents)::bigint
-FROM kpi_cube k
-WHERE k.channel > '' AND ($3 = '' OR k.channel = $3) AND k.category = $1 AND k.region = $2
-  AND ((k.grain = 'd' AND (k.period BETWEEN $4 AND $5 OR k.period BETWEEN $6 AND $7))
-    OR (k.grain = 'm' AND k.period BETWEEN $8 AND $9))
+FROM (VALUES ('d'::char(1), $1::date, $2::date),
+             ('d'::char(1), $3::date, $4::date),
+             ('m'::char(1), $5::date, $6::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents, gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents, canceled_orders, canceled_sales_cents FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = $10 AND c.region = $8
+      AND c.channel = ANY($12::text[]) AND c.period BETWEEN w.lo AND w.hi
+) k ON true
 GROUP BY k.channel
 `
 
 type KpiBreakdownsParams struct {
-	Category  interface{}
-	Region    string
-	Channel   string
-	HeadFrom  pgtype.Date
-	HeadTo    pgtype.Date
-	TailFrom  pgtype.Date
-	TailTo    pgtype.Date
-	MonthFrom pgtype.Date
-	MonthTo   pgtype.Date
+	HeadFrom   pgtype.Date
+	HeadTo     pgtype.Date
+	TailFrom   pgtype.Date
+	TailTo     pgtype.Date
+	MonthFrom  pgtype.Date
+	MonthTo    pgtype.Date
+	Categories []string
+	Region     string
+	Channel    string
+	Category   string
+	Regions    []string
+	Channels   []string
 }
 
 type KpiBreakdownsRow struct {
@@ -60,18 +88,21 @@ type KpiBreakdownsRow struct {
 }
 
 // Sales by category, by region and by channel over the window: the cube rows whose own
-// dimension is set (” sorts first, so > ” means "set") and whose other two match the filter.
+// dimension is set (one of its values) and whose other two match the filter.
 func (q *Queries) KpiBreakdowns(ctx context.Context, arg KpiBreakdownsParams) ([]KpiBreakdownsRow, error) {
 	rows, err := q.db.Query(ctx, kpiBreakdowns,
-		arg.Category,
-		arg.Region,
-		arg.Channel,
 		arg.HeadFrom,
 		arg.HeadTo,
 		arg.TailFrom,
 		arg.TailTo,
 		arg.MonthFrom,
 		arg.MonthTo,
+		arg.Categories,
+		arg.Region,
+		arg.Channel,
+		arg.Category,
+		arg.Regions,
+		arg.Channels,
 	)
 	if err != nil {
 		return nil, err
@@ -99,43 +130,59 @@ func (q *Queries) KpiBreakdowns(ctx context.Context, arg KpiBreakdownsParams) ([
 }
 
 const kpiDailyBreakdowns = `-- name: KpiDailyBreakdowns :many
-SELECT 'category'::text AS dimension, k.category AS value, k.period, k.orders, k.sales_cents, k.gross_profit_cents
+SELECT 1::int AS member, array_position($1::text[], k.category::text)::int AS position,
+       array_agg(k.period ORDER BY k.period)::date[] AS periods,
+       array_agg(k.orders ORDER BY k.period)::bigint[] AS orders,
+       array_agg(k.sales_cents ORDER BY k.period)::bigint[] AS sales_cents,
+       array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[] AS gross_profit_cents
 FROM kpi_cube k
-WHERE k.grain = 'd' AND k.category > '' AND ($1 = '' OR k.category = $1)
+WHERE k.grain = 'd' AND k.category = ANY($1::text[])
   AND k.region = $2 AND k.channel = $3 AND k.period BETWEEN $4 AND $5
+GROUP BY k.category
 UNION ALL
-SELECT 'channel', k.channel, k.period, k.orders, k.sales_cents, k.gross_profit_cents
+SELECT 2, array_position($6::text[], k.channel::text)::int,
+       array_agg(k.period ORDER BY k.period)::date[], array_agg(k.orders ORDER BY k.period)::bigint[],
+       array_agg(k.sales_cents ORDER BY k.period)::bigint[], array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[]
 FROM kpi_cube k
-WHERE k.grain = 'd' AND k.channel > '' AND ($3 = '' OR k.channel = $3)
-  AND k.category = $1 AND k.region = $2 AND k.period BETWEEN $4 AND $5
+WHERE k.grain = 'd' AND k.channel = ANY($6::text[])
+  AND k.category = $7 AND k.region = $2 AND k.period BETWEEN $4 AND $5
+GROUP BY k.channel
 `
 
 type KpiDailyBreakdownsParams struct {
-	Category interface{}
-	Region   string
-	Channel  string
-	DateFrom pgtype.Date
-	DateTo   pgtype.Date
+	Categories []string
+	Region     string
+	Channel    string
+	DateFrom   pgtype.Date
+	DateTo     pgtype.Date
+	Channels   []string
+	Category   string
 }
 
 type KpiDailyBreakdownsRow struct {
-	Dimension        string
-	Value            string
-	Period           pgtype.Date
-	Orders           int64
-	SalesCents       int64
-	GrossProfitCents int64
+	Member           int32
+	Position         int32
+	Periods          []pgtype.Date
+	Orders           []int64
+	SalesCents       []int64
+	GrossProfitCents []int64
 }
 
 // Per sale date, sales by category (the per-category trend) and by channel (total value
-// against gross profit, one point per channel and day), for the filter.
+// against gross profit, one point per channel and day), for the filter. A long window has
+// thousands of such points, which as rows cost the server far more to decode than the
+// database to read: they come instead as one row per category or channel (member 1 or 2,
+// named by its 1-based position in the list passed) holding its days and figures as arrays,
+// in date order. The primary key's order makes the grouping a stream.
 func (q *Queries) KpiDailyBreakdowns(ctx context.Context, arg KpiDailyBreakdownsParams) ([]KpiDailyBreakdownsRow, error) {
 	rows, err := q.db.Query(ctx, kpiDailyBreakdowns,
-		arg.Category,
+		arg.Categories,
 		arg.Region,
 		arg.Channel,
 		arg.DateFrom,
 		arg.DateTo,
+		arg.Channels,
+		arg.Category,
 	)
 	if err != nil {
 		return nil, err
@@ -145,9 +192,9 @@ func (q *Queries) KpiDailyBreakdowns(ctx context.Context, arg KpiDailyBreakdowns
 	for rows.Next() {
 		var i KpiDailyBreakdownsRow
 		if err := rows.Scan(
-			&i.Dimension,
-			&i.Value,
-			&i.Period,
+			&i.Member,
+			&i.Position,
+			&i.Periods,
 			&i.Orders,
 			&i.SalesCents,
 			&i.GrossProfitCents,
@@ -219,65 +266,68 @@ func (q *Queries) KpiFilterValues(ctx context.Context) ([]KpiFilterValuesRow, er
 	return items, nil
 }
 
-const kpiTopProductsAll = `-- name: KpiTopProductsAll :many
-WITH p AS (
-    SELECT product, sum(orders)::bigint AS orders, sum(quantity)::bigint AS quantity,
-           sum(sales_cents)::bigint AS sales_cents
-    FROM kpi_product
-    WHERE category = '' AND region = '' AND channel = ''
-      AND ((grain = 'd' AND (period BETWEEN $1 AND $2 OR period BETWEEN $3 AND $4))
-        OR (grain = 'm' AND period BETWEEN $5 AND $6))
-    GROUP BY product
-)
-(SELECT 'quantity'::text AS ranking, product, orders, quantity, sales_cents FROM p
- ORDER BY quantity DESC, product LIMIT $7)
-UNION ALL
-(SELECT 'sales', product, orders, quantity, sales_cents FROM p
- ORDER BY sales_cents DESC, product LIMIT $7)
+const kpiRepSums = `-- name: KpiRepSums :many
+SELECT k.rep, sum(k.orders)::bigint AS orders, sum(k.sales_cents)::bigint AS sales_cents,
+       sum(k.gross_profit_cents)::bigint AS gross_profit_cents
+FROM (VALUES ('d'::char(1), $1::date, $2::date),
+             ('d'::char(1), $3::date, $4::date),
+             ('m'::char(1), $5::date, $6::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT grain, period, category, region, channel, rep, orders, sales_cents, gross_profit_cents FROM kpi_rep r
+    WHERE r.grain = w.grain AND r.category = ANY($7::text[])
+      AND r.region = ANY($8::text[]) AND r.channel = ANY($9::text[])
+      AND r.period BETWEEN w.lo AND w.hi
+) k ON true
+GROUP BY k.rep
 `
 
-type KpiTopProductsAllParams struct {
-	HeadFrom  pgtype.Date
-	HeadTo    pgtype.Date
-	TailFrom  pgtype.Date
-	TailTo    pgtype.Date
-	MonthFrom pgtype.Date
-	MonthTo   pgtype.Date
-	Top       int32
+type KpiRepSumsParams struct {
+	HeadFrom   pgtype.Date
+	HeadTo     pgtype.Date
+	TailFrom   pgtype.Date
+	TailTo     pgtype.Date
+	MonthFrom  pgtype.Date
+	MonthTo    pgtype.Date
+	Categories []string
+	Regions    []string
+	Channels   []string
 }
 
-type KpiTopProductsAllRow struct {
-	Ranking    string
-	Product    string
-	Orders     int64
-	Quantity   int64
-	SalesCents int64
+type KpiRepSumsRow struct {
+	Rep              string
+	Orders           int64
+	SalesCents       int64
+	GrossProfitCents int64
 }
 
-// Best-selling products over the window, unfiltered: top by quantity, then top by sales.
-func (q *Queries) KpiTopProductsAll(ctx context.Context, arg KpiTopProductsAllParams) ([]KpiTopProductsAllRow, error) {
-	rows, err := q.db.Query(ctx, kpiTopProductsAll,
+// Every sales representative's sums over the window, with value lists as in KpiTopProducts.
+// With hundreds of reps this is the longest read of a snapshot (the finest rows of every
+// rep, month and combination of the filter), so the server asks for it in two halves of the
+// window, on two connections at once, and ranks the merged sums itself.
+func (q *Queries) KpiRepSums(ctx context.Context, arg KpiRepSumsParams) ([]KpiRepSumsRow, error) {
+	rows, err := q.db.Query(ctx, kpiRepSums,
 		arg.HeadFrom,
 		arg.HeadTo,
 		arg.TailFrom,
 		arg.TailTo,
 		arg.MonthFrom,
 		arg.MonthTo,
-		arg.Top,
+		arg.Categories,
+		arg.Regions,
+		arg.Channels,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []KpiTopProductsAllRow
+	var items []KpiRepSumsRow
 	for rows.Next() {
-		var i KpiTopProductsAllRow
+		var i KpiRepSumsRow
 		if err := rows.Scan(
-			&i.Ranking,
-			&i.Product,
+			&i.Rep,
 			&i.Orders,
-			&i.Quantity,
 			&i.SalesCents,
+			&i.GrossProfitCents,
 		); err != nil {
 			return nil, err
 		}
@@ -289,17 +339,20 @@ func (q *Queries) KpiTopProductsAll(ctx context.Context, arg KpiTopProductsAllPa
 	return items, nil
 }
 
-const kpiTopProductsFiltered = `-- name: KpiTopProductsFiltered :many
+const kpiTopProducts = `-- name: KpiTopProducts :many
 WITH p AS (
-    SELECT product, sum(orders)::bigint AS orders, sum(quantity)::bigint AS quantity,
-           sum(sales_cents)::bigint AS sales_cents
-    FROM kpi_product
-    WHERE category > '' AND region > '' AND channel > ''
-      AND ($1 = '' OR category = $1) AND ($2 = '' OR region = $2)
-      AND ($3 = '' OR channel = $3)
-      AND ((grain = 'd' AND (period BETWEEN $4 AND $5 OR period BETWEEN $6 AND $7))
-        OR (grain = 'm' AND period BETWEEN $8 AND $9))
-    GROUP BY product
+    SELECT k.product, sum(k.orders)::bigint AS orders, sum(k.quantity)::bigint AS quantity,
+           sum(k.sales_cents)::bigint AS sales_cents
+    FROM (VALUES ('d'::char(1), $1::date, $2::date),
+                 ('d'::char(1), $3::date, $4::date),
+                 ('m'::char(1), $5::date, $6::date)) AS w (grain, lo, hi)
+    JOIN LATERAL (
+        SELECT grain, period, category, region, channel, product, orders, quantity, sales_cents FROM kpi_product r
+        WHERE r.grain = w.grain AND r.category = ANY($7::text[])
+          AND r.region = ANY($8::text[]) AND r.channel = ANY($9::text[])
+          AND r.period BETWEEN w.lo AND w.hi
+    ) k ON true
+    GROUP BY k.product
 )
 (SELECT 'quantity'::text AS ranking, product, orders, quantity, sales_cents FROM p
  ORDER BY quantity DESC, product LIMIT $10)
@@ -308,20 +361,20 @@ UNION ALL
  ORDER BY sales_cents DESC, product LIMIT $10)
 `
 
-type KpiTopProductsFilteredParams struct {
-	Category  interface{}
-	Region    interface{}
-	Channel   interface{}
-	HeadFrom  pgtype.Date
-	HeadTo    pgtype.Date
-	TailFrom  pgtype.Date
-	TailTo    pgtype.Date
-	MonthFrom pgtype.Date
-	MonthTo   pgtype.Date
-	Top       int32
+type KpiTopProductsParams struct {
+	HeadFrom   pgtype.Date
+	HeadTo     pgtype.Date
+	TailFrom   pgtype.Date
+	TailTo     pgtype.Date
+	MonthFrom  pgtype.Date
+	MonthTo    pgtype.Date
+	Categories []string
+	Regions    []string
+	Channels   []string
+	Top        int32
 }
 
-type KpiTopProductsFilteredRow struct {
+type KpiTopProductsRow struct {
 	Ranking    string
 	Product    string
 	Orders     int64
@@ -329,167 +382,35 @@ type KpiTopProductsFilteredRow struct {
 	SalesCents int64
 }
 
-// The same for a filter: the finest rows that match it, summed.
-func (q *Queries) KpiTopProductsFiltered(ctx context.Context, arg KpiTopProductsFilteredParams) ([]KpiTopProductsFilteredRow, error) {
-	rows, err := q.db.Query(ctx, kpiTopProductsFiltered,
-		arg.Category,
-		arg.Region,
-		arg.Channel,
+// Best-selling products over the window: top by quantity, then top by sales. Unfiltered, the
+// "all" rows (” everywhere: pass one-element lists of ”); filtered, the finest rows that
+// match, summed.
+func (q *Queries) KpiTopProducts(ctx context.Context, arg KpiTopProductsParams) ([]KpiTopProductsRow, error) {
+	rows, err := q.db.Query(ctx, kpiTopProducts,
 		arg.HeadFrom,
 		arg.HeadTo,
 		arg.TailFrom,
 		arg.TailTo,
 		arg.MonthFrom,
 		arg.MonthTo,
+		arg.Categories,
+		arg.Regions,
+		arg.Channels,
 		arg.Top,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var items []KpiTopProductsFilteredRow
+	var items []KpiTopProductsRow
 	for rows.Next() {
-		var i KpiTopProductsFilteredRow
+		var i KpiTopProductsRow
 		if err := rows.Scan(
 			&i.Ranking,
 			&i.Product,
 			&i.Orders,
 			&i.Quantity,
 			&i.SalesCents,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const kpiTopRepsAll = `-- name: KpiTopRepsAll :many
-SELECT rep, sum(orders)::bigint AS orders, sum(sales_cents)::bigint AS sales_cents,
-       sum(gross_profit_cents)::bigint AS gross_profit_cents
-FROM kpi_rep
-WHERE category = '' AND region = '' AND channel = ''
-  AND ((grain = 'd' AND (period BETWEEN $1 AND $2 OR period BETWEEN $3 AND $4))
-    OR (grain = 'm' AND period BETWEEN $5 AND $6))
-GROUP BY rep
-ORDER BY sales_cents DESC, rep
-LIMIT $7
-`
-
-type KpiTopRepsAllParams struct {
-	HeadFrom  pgtype.Date
-	HeadTo    pgtype.Date
-	TailFrom  pgtype.Date
-	TailTo    pgtype.Date
-	MonthFrom pgtype.Date
-	MonthTo   pgtype.Date
-	Top       int32
-}
-
-type KpiTopRepsAllRow struct {
-	Rep              string
-	Orders           int64
-	SalesCents       int64
-	GrossProfitCents int64
-}
-
-// The sales representatives with the most sales over the window, unfiltered.
-func (q *Queries) KpiTopRepsAll(ctx context.Context, arg KpiTopRepsAllParams) ([]KpiTopRepsAllRow, error) {
-	rows, err := q.db.Query(ctx, kpiTopRepsAll,
-		arg.HeadFrom,
-		arg.HeadTo,
-		arg.TailFrom,
-		arg.TailTo,
-		arg.MonthFrom,
-		arg.MonthTo,
-		arg.Top,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []KpiTopRepsAllRow
-	for rows.Next() {
-		var i KpiTopRepsAllRow
-		if err := rows.Scan(
-			&i.Rep,
-			&i.Orders,
-			&i.SalesCents,
-			&i.GrossProfitCents,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const kpiTopRepsFiltered = `-- name: KpiTopRepsFiltered :many
-SELECT rep, sum(orders)::bigint AS orders, sum(sales_cents)::bigint AS sales_cents,
-       sum(gross_profit_cents)::bigint AS gross_profit_cents
-FROM kpi_rep
-WHERE category > '' AND region > '' AND channel > ''
-  AND ($1 = '' OR category = $1) AND ($2 = '' OR region = $2)
-  AND ($3 = '' OR channel = $3)
-  AND ((grain = 'd' AND (period BETWEEN $4 AND $5 OR period BETWEEN $6 AND $7))
-    OR (grain = 'm' AND period BETWEEN $8 AND $9))
-GROUP BY rep
-ORDER BY sales_cents DESC, rep
-LIMIT $10
-`
-
-type KpiTopRepsFilteredParams struct {
-	Category  interface{}
-	Region    interface{}
-	Channel   interface{}
-	HeadFrom  pgtype.Date
-	HeadTo    pgtype.Date
-	TailFrom  pgtype.Date
-	TailTo    pgtype.Date
-	MonthFrom pgtype.Date
-	MonthTo   pgtype.Date
-	Top       int32
-}
-
-type KpiTopRepsFilteredRow struct {
-	Rep              string
-	Orders           int64
-	SalesCents       int64
-	GrossProfitCents int64
-}
-
-// The same for a filter.
-func (q *Queries) KpiTopRepsFiltered(ctx context.Context, arg KpiTopRepsFilteredParams) ([]KpiTopRepsFilteredRow, error) {
-	rows, err := q.db.Query(ctx, kpiTopRepsFiltered,
-		arg.Category,
-		arg.Region,
-		arg.Channel,
-		arg.HeadFrom,
-		arg.HeadTo,
-		arg.TailFrom,
-		arg.TailTo,
-		arg.MonthFrom,
-		arg.MonthTo,
-		arg.Top,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []KpiTopRepsFilteredRow
-	for rows.Next() {
-		var i KpiTopRepsFilteredRow
-		if err := rows.Scan(
-			&i.Rep,
-			&i.Orders,
-			&i.SalesCents,
-			&i.GrossProfitCents,
 		); err != nil {
 			return nil, err
 		}
@@ -503,33 +424,37 @@ func (q *Queries) KpiTopRepsFiltered(ctx context.Context, arg KpiTopRepsFiltered
 
 const kpiTotals = `-- name: KpiTotals :one
 
-SELECT coalesce(sum(orders), 0)::bigint AS orders,
-       coalesce(sum(quantity), 0)::bigint AS quantity,
-       coalesce(sum(sales_cents), 0)::bigint AS sales_cents,
-       coalesce(sum(cost_cents), 0)::bigint AS cost_cents,
-       coalesce(sum(gross_profit_cents), 0)::bigint AS gross_profit_cents,
-       coalesce(sum(paid_orders), 0)::bigint AS paid_orders,
-       coalesce(sum(paid_sales_cents), 0)::bigint AS paid_sales_cents,
-       coalesce(sum(pending_orders), 0)::bigint AS pending_orders,
-       coalesce(sum(pending_sales_cents), 0)::bigint AS pending_sales_cents,
-       coalesce(sum(canceled_orders), 0)::bigint AS canceled_orders,
-       coalesce(sum(canceled_sales_cents), 0)::bigint AS canceled_sales_cents
-FROM kpi_cube
-WHERE category = $1 AND region = $2 AND channel = $3
-  AND ((grain = 'd' AND (period BETWEEN $4 AND $5 OR period BETWEEN $6 AND $7))
-    OR (grain = 'm' AND period BETWEEN $8 AND $9))
+SELECT coalesce(sum(k.orders), 0)::bigint AS orders,
+       coalesce(sum(k.quantity), 0)::bigint AS quantity,
+       coalesce(sum(k.sales_cents), 0)::bigint AS sales_cents,
+       coalesce(sum(k.cost_cents), 0)::bigint AS cost_cents,
+       coalesce(sum(k.gross_profit_cents), 0)::bigint AS gross_profit_cents,
+       coalesce(sum(k.paid_orders), 0)::bigint AS paid_orders,
+       coalesce(sum(k.paid_sales_cents), 0)::bigint AS paid_sales_cents,
+       coalesce(sum(k.pending_orders), 0)::bigint AS pending_orders,
+       coalesce(sum(k.pending_sales_cents), 0)::bigint AS pending_sales_cents,
+       coalesce(sum(k.canceled_orders), 0)::bigint AS canceled_orders,
+       coalesce(sum(k.canceled_sales_cents), 0)::bigint AS canceled_sales_cents
+FROM (VALUES ('d'::char(1), $1::date, $2::date),
+             ('d'::char(1), $3::date, $4::date),
+             ('m'::char(1), $5::date, $6::date)) AS w (grain, lo, hi)
+JOIN LATERAL (
+    SELECT grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents, gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents, canceled_orders, canceled_sales_cents FROM kpi_cube c
+    WHERE c.grain = w.grain AND c.category = $7 AND c.region = $8 AND c.channel = $9
+      AND c.period BETWEEN w.lo AND w.hi
+) k ON true
 `
 
 type KpiTotalsParams struct {
-	Category  string
-	Region    string
-	Channel   string
 	HeadFrom  pgtype.Date
 	HeadTo    pgtype.Date
 	TailFrom  pgtype.Date
 	TailTo    pgtype.Date
 	MonthFrom pgtype.Date
 	MonthTo   pgtype.Date
+	Category  string
+	Region    string
+	Channel   string
 }
 
 type KpiTotalsRow struct {
@@ -547,20 +472,28 @@ type KpiTotalsRow struct {
 }
 
 // The KPI snapshot, read from the rollups only. A snapshot has a filter (category, region,
-// channel; ” = all) and a window of sale dates, which the server splits into whole months
-// (grain 'm') and the ragged days at either end (grain 'd'); an empty part has from > to.
+// channel; ” = all) and a window of sale dates. The server splits the window into three
+// parts: the whole months (grain 'm', period = a month's first day) and the ragged days at
+// either end (grain 'd'); an empty part has from > to. Every query joins the parts to the
+// rollup laterally, so that each part is one index-only range scan of the primary key (an
+// OR of the parts made PostgreSQL combine bitmaps and visit the heap, one page per row).
+//
+// Where a query reads the finest rows (products, reps) or a breakdown, each of category,
+// region and channel comes as a list of values: the filter's, or every value that has
+// sales (KpiFilterValues). Each combination is then a short range scan of the window's
+// periods, instead of a scan of the dimension's whole history.
 // Totals and the payment-status split of the window, from the cube row of the filter.
 func (q *Queries) KpiTotals(ctx context.Context, arg KpiTotalsParams) (KpiTotalsRow, error) {
 	row := q.db.QueryRow(ctx, kpiTotals,
-		arg.Category,
-		arg.Region,
-		arg.Channel,
 		arg.HeadFrom,
 		arg.HeadTo,
 		arg.TailFrom,
 		arg.TailTo,
 		arg.MonthFrom,
 		arg.MonthTo,
+		arg.Category,
+		arg.Region,
+		arg.Channel,
 	)
 	var i KpiTotalsRow
 	err := row.Scan(

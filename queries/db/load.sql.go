@@ -12,34 +12,48 @@ import (
 )
 
 const applyCube = `-- name: ApplyCube :execrows
-INSERT INTO kpi_cube AS k (
+MERGE INTO kpi_cube AS k
+USING (
+    SELECT d.grain, d.period, d.category, d.region, d.channel,
+           sum(d.orders)::bigint AS orders, sum(d.quantity)::bigint AS quantity,
+           sum(d.sales_cents)::bigint AS sales_cents, sum(d.cost_cents)::bigint AS cost_cents,
+           sum(d.gross_profit_cents)::bigint AS gross_profit_cents,
+           sum(d.paid_orders)::bigint AS paid_orders, sum(d.paid_sales_cents)::bigint AS paid_sales_cents,
+           sum(d.pending_orders)::bigint AS pending_orders,
+           sum(d.pending_sales_cents)::bigint AS pending_sales_cents,
+           sum(d.canceled_orders)::bigint AS canceled_orders,
+           sum(d.canceled_sales_cents)::bigint AS canceled_sales_cents
+    FROM delta_cube d
+    GROUP BY d.grain, d.category, d.region, d.channel, d.period
+) AS s
+ON k.grain = s.grain AND k.category = s.category AND k.region = s.region
+   AND k.channel = s.channel AND k.period = s.period
+WHEN MATCHED THEN UPDATE SET
+    orders               = k.orders + s.orders,
+    quantity             = k.quantity + s.quantity,
+    sales_cents          = k.sales_cents + s.sales_cents,
+    cost_cents           = k.cost_cents + s.cost_cents,
+    gross_profit_cents   = k.gross_profit_cents + s.gross_profit_cents,
+    paid_orders          = k.paid_orders + s.paid_orders,
+    paid_sales_cents     = k.paid_sales_cents + s.paid_sales_cents,
+    pending_orders       = k.pending_orders + s.pending_orders,
+    pending_sales_cents  = k.pending_sales_cents + s.pending_sales_cents,
+    canceled_orders      = k.canceled_orders + s.canceled_orders,
+    canceled_sales_cents = k.canceled_sales_cents + s.canceled_sales_cents
+WHEN NOT MATCHED THEN INSERT (
     grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents,
     gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents,
     canceled_orders, canceled_sales_cents
+) VALUES (
+    s.grain, s.period, s.category, s.region, s.channel, s.orders, s.quantity, s.sales_cents,
+    s.cost_cents, s.gross_profit_cents, s.paid_orders, s.paid_sales_cents, s.pending_orders,
+    s.pending_sales_cents, s.canceled_orders, s.canceled_sales_cents
 )
-SELECT d.grain, d.period, d.category, d.region, d.channel,
-       sum(d.orders)::bigint, sum(d.quantity)::bigint, sum(d.sales_cents)::bigint,
-       sum(d.cost_cents)::bigint, sum(d.gross_profit_cents)::bigint,
-       sum(d.paid_orders)::bigint, sum(d.paid_sales_cents)::bigint,
-       sum(d.pending_orders)::bigint, sum(d.pending_sales_cents)::bigint,
-       sum(d.canceled_orders)::bigint, sum(d.canceled_sales_cents)::bigint
-FROM delta_cube d
-GROUP BY d.grain, d.category, d.region, d.channel, d.period
-ON CONFLICT (grain, category, region, channel, period) DO UPDATE SET
-    orders               = k.orders + EXCLUDED.orders,
-    quantity             = k.quantity + EXCLUDED.quantity,
-    sales_cents          = k.sales_cents + EXCLUDED.sales_cents,
-    cost_cents           = k.cost_cents + EXCLUDED.cost_cents,
-    gross_profit_cents   = k.gross_profit_cents + EXCLUDED.gross_profit_cents,
-    paid_orders          = k.paid_orders + EXCLUDED.paid_orders,
-    paid_sales_cents     = k.paid_sales_cents + EXCLUDED.paid_sales_cents,
-    pending_orders       = k.pending_orders + EXCLUDED.pending_orders,
-    pending_sales_cents  = k.pending_sales_cents + EXCLUDED.pending_sales_cents,
-    canceled_orders      = k.canceled_orders + EXCLUDED.canceled_orders,
-    canceled_sales_cents = k.canceled_sales_cents + EXCLUDED.canceled_sales_cents
 `
 
-// Adds the file's expanded sums to kpi_cube.
+// Adds the file's expanded sums to kpi_cube. MERGE rather than INSERT ... ON CONFLICT: no
+// speculative insertion, which is most of the cost for small files; the rollup lock already
+// keeps concurrent folds apart.
 func (q *Queries) ApplyCube(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, applyCube)
 	if err != nil {
@@ -49,17 +63,25 @@ func (q *Queries) ApplyCube(ctx context.Context) (int64, error) {
 }
 
 const applyProducts = `-- name: ApplyProducts :execrows
-INSERT INTO kpi_product AS k (
+MERGE INTO kpi_product AS k
+USING (
+    SELECT d.grain, d.period, d.category, d.region, d.channel, d.product,
+           sum(d.orders)::bigint AS orders, sum(d.quantity)::bigint AS quantity,
+           sum(d.sales_cents)::bigint AS sales_cents
+    FROM delta_product d
+    GROUP BY d.grain, d.category, d.region, d.channel, d.period, d.product
+) AS s
+ON k.grain = s.grain AND k.category = s.category AND k.region = s.region
+   AND k.channel = s.channel AND k.period = s.period AND k.product = s.product
+WHEN MATCHED THEN UPDATE SET
+    orders      = k.orders + s.orders,
+    quantity    = k.quantity + s.quantity,
+    sales_cents = k.sales_cents + s.sales_cents
+WHEN NOT MATCHED THEN INSERT (
     grain, period, category, region, channel, product, orders, quantity, sales_cents
+) VALUES (
+    s.grain, s.period, s.category, s.region, s.channel, s.product, s.orders, s.quantity, s.sales_cents
 )
-SELECT d.grain, d.period, d.category, d.region, d.channel, d.product,
-       sum(d.orders)::bigint, sum(d.quantity)::bigint, sum(d.sales_cents)::bigint
-FROM delta_product d
-GROUP BY d.grain, d.category, d.region, d.channel, d.period, d.product
-ON CONFLICT (grain, category, region, channel, period, product) DO UPDATE SET
-    orders      = k.orders + EXCLUDED.orders,
-    quantity    = k.quantity + EXCLUDED.quantity,
-    sales_cents = k.sales_cents + EXCLUDED.sales_cents
 `
 
 // Adds the file's expanded sums to kpi_product.
@@ -72,17 +94,26 @@ func (q *Queries) ApplyProducts(ctx context.Context) (int64, error) {
 }
 
 const applyReps = `-- name: ApplyReps :execrows
-INSERT INTO kpi_rep AS k (
+MERGE INTO kpi_rep AS k
+USING (
+    SELECT d.grain, d.period, d.category, d.region, d.channel, d.rep,
+           sum(d.orders)::bigint AS orders, sum(d.sales_cents)::bigint AS sales_cents,
+           sum(d.gross_profit_cents)::bigint AS gross_profit_cents
+    FROM delta_rep d
+    GROUP BY d.grain, d.category, d.region, d.channel, d.period, d.rep
+) AS s
+ON k.grain = s.grain AND k.category = s.category AND k.region = s.region
+   AND k.channel = s.channel AND k.period = s.period AND k.rep = s.rep
+WHEN MATCHED THEN UPDATE SET
+    orders             = k.orders + s.orders,
+    sales_cents        = k.sales_cents + s.sales_cents,
+    gross_profit_cents = k.gross_profit_cents + s.gross_profit_cents
+WHEN NOT MATCHED THEN INSERT (
     grain, period, category, region, channel, rep, orders, sales_cents, gross_profit_cents
+) VALUES (
+    s.grain, s.period, s.category, s.region, s.channel, s.rep, s.orders, s.sales_cents,
+    s.gross_profit_cents
 )
-SELECT d.grain, d.period, d.category, d.region, d.channel, d.rep,
-       sum(d.orders)::bigint, sum(d.sales_cents)::bigint, sum(d.gross_profit_cents)::bigint
-FROM delta_rep d
-GROUP BY d.grain, d.category, d.region, d.channel, d.period, d.rep
-ON CONFLICT (grain, category, region, channel, period, rep) DO UPDATE SET
-    orders             = k.orders + EXCLUDED.orders,
-    sales_cents        = k.sales_cents + EXCLUDED.sales_cents,
-    gross_profit_cents = k.gross_profit_cents + EXCLUDED.gross_profit_cents
 `
 
 // Adds the file's expanded sums to kpi_rep.

@@ -1,0 +1,132 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"salespulse/server/api"
+)
+
+// snapshotCache keeps the latest snapshot of each filter asked for, so that N viewers of one
+// filter (WebSocket clients, REST callers) cost one computation. A change to the data
+// invalidates everything at once (a computation under way then serves only those already
+// waiting for it). Concurrent requests for a filter being computed wait for that computation.
+type snapshotCache struct {
+	compute func(context.Context, query) (*api.Snapshot, error)
+	timeout time.Duration // how long one computation may take
+	max     int           // entries kept; beyond it an arbitrary one is evicted
+
+	mu      sync.Mutex
+	entries map[string]*cached
+}
+
+// cached is one filter's snapshot, encoded once for every kind of reader.
+type cached struct {
+	ready chan struct{} // closed when the fields below are set
+	err   error
+	snap  *api.Snapshot
+	body  []byte                     // the snapshot as JSON: GET /api/kpis
+	frame *websocket.PreparedMessage // {"type":"snapshot",...}: framed (and compressed) once per kind of connection
+}
+
+func newSnapshotCache(compute func(context.Context, query) (*api.Snapshot, error), timeout time.Duration, max int) *snapshotCache {
+	return &snapshotCache{compute: compute, timeout: timeout, max: max, entries: map[string]*cached{}}
+}
+
+// invalidate forgets every snapshot held or being computed: the data changed.
+func (c *snapshotCache) invalidate() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
+// get returns the current snapshot of q's filter with a seq above minSeq (0: any), computing
+// it when there is none. The computation is not tied to ctx (others may be waiting for it);
+// ctx only bounds this caller's wait.
+func (c *snapshotCache) get(ctx context.Context, q query, minSeq uint64) (*cached, error) {
+	key := q.filter.Key()
+	for {
+		c.mu.Lock()
+		e, ok := c.entries[key]
+		if !ok || (isDone(e) && (e.err != nil || e.snap.Seq <= minSeq)) {
+			e = c.start(key, q)
+		}
+		c.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.err != nil {
+			return nil, e.err
+		}
+		if e.snap.Seq > minSeq {
+			return e, nil
+		}
+		// Computed before the caller's last snapshot (a client switching back to a filter
+		// cached earlier): go round again for a newer one.
+	}
+}
+
+func isDone(e *cached) bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// start registers a computation for key and runs it; c.mu is held.
+func (c *snapshotCache) start(key string, q query) *cached {
+	if len(c.entries) >= c.max {
+		for k := range c.entries { // evict one at random: filters are cheap to recompute
+			delete(c.entries, k)
+			break
+		}
+	}
+	e := &cached{ready: make(chan struct{})}
+	c.entries[key] = e
+	go c.fill(key, q, e)
+	return e
+}
+
+func (c *snapshotCache) fill(key string, q query, e *cached) {
+	defer close(e.ready)
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	e.snap, e.err = c.compute(ctx, q)
+	if e.err == nil {
+		e.body, e.err = json.Marshal(e.snap)
+	}
+	if e.err == nil {
+		e.frame, e.err = snapshotFrame(e.snap.Seq, e.body)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.err != nil && c.entries[key] == e {
+		delete(c.entries, key) // the next caller tries again
+	}
+}
+
+// snapshotFrame is the WebSocket message {"type":"snapshot","seq":N,"data":{...}}, built
+// around the snapshot's JSON instead of encoding it a second time.
+func snapshotFrame(seq uint64, body []byte) (*websocket.PreparedMessage, error) {
+	msg := make([]byte, 0, len(body)+48)
+	msg = append(msg, `{"type":"`+api.TypeSnapshot+`","seq":`...)
+	msg = strconv.AppendUint(msg, seq, 10)
+	msg = append(msg, `,"data":`...)
+	msg = append(msg, body...)
+	msg = append(msg, '}')
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot frame: %w", err)
+	}
+	return pm, nil
+}

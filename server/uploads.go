@@ -1,0 +1,176 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"salespulse/etl"
+	"salespulse/server/api"
+)
+
+const (
+	uploadPrefix = "uploads/"
+	// multipartSlack is what the multipart envelope may add to the file itself (boundaries,
+	// part headers, other small fields).
+	multipartSlack = 64 << 10
+	// headerProbe is how much of an upload the content check may read: the header line, and
+	// enough to detect the encoding and the delimiter.
+	headerProbe = 1 << 20
+)
+
+// handleUpload is POST /api/uploads: a CSV file in the multipart field "file", checked and
+// put into the bucket under uploads/. It is then loaded like any object landing there (the
+// bucket's event reaches the worker); its ledger row appears when that is done.
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.S3 == nil || s.cfg.Bucket == "" {
+		return &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUploadsDisabled, Message: "this server has no bucket for uploads (BUCKET_NAME)"}}
+	}
+	limit := s.cfg.UploadMaxBytes
+	if r.ContentLength > limit+multipartSlack {
+		return tooLarge(limit)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return badParam("file", "send the file as multipart/form-data in the field \"file\"")
+	}
+	tmp, name, size, err := spoolFilePart(mr, limit)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	if err := checkCSV(tmp); err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("upload: rewind: %w", err)
+	}
+	key := uploadPrefix + time.Now().UTC().Format("20060102T150405.000000Z") + "-" + sanitizeName(name)
+	// A seekable body of known length: the SDK signs and, against S3-compatible stores,
+	// retries it without buffering.
+	out, err := s.cfg.S3.PutObject(r.Context(), &s3.PutObjectInput{
+		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: tmp,
+		ContentLength: aws.Int64(size), ContentType: aws.String("text/csv"),
+	})
+	if err != nil {
+		return fmt.Errorf("upload: put s3://%s/%s: %w", s.cfg.Bucket, key, err)
+	}
+	s.log.Info("upload: stored", "bucket", s.cfg.Bucket, "key", key, "bytes", size, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusCreated, api.Upload{
+		Bucket: s.cfg.Bucket, Key: key, Size: size, ETag: strings.Trim(aws.ToString(out.ETag), `"`),
+	})
+	return nil
+}
+
+func tooLarge(limit int64) *apiError {
+	return &apiError{http.StatusRequestEntityTooLarge, api.Error{Code: api.CodeTooLarge, Message: fmt.Sprintf("files are limited to %d bytes", limit)}}
+}
+
+// spoolFilePart copies the part named "file" to a temporary file (uploads may be large; they
+// are never held in memory) and returns it with the name the client gave and its size.
+func spoolFilePart(mr *multipart.Reader, limit int64) (*os.File, string, int64, error) {
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, "", 0, badParam("file", "the form has no field \"file\"")
+		}
+		if err != nil {
+			return nil, "", 0, bodyError(err, limit)
+		}
+		if part.FormName() != "file" {
+			continue // NextPart skips what is left of it
+		}
+		tmp, err := os.CreateTemp("", "salespulse-upload-*.csv")
+		if err != nil {
+			return nil, "", 0, fmt.Errorf("upload: spool: %w", err)
+		}
+		n, err := io.Copy(tmp, io.LimitReader(part, limit+1))
+		if err == nil && n > limit {
+			err = tooLarge(limit)
+		}
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, "", 0, bodyError(err, limit)
+		}
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, "", 0, fmt.Errorf("upload: rewind: %w", err)
+		}
+		return tmp, part.FileName(), n, nil
+	}
+}
+
+// bodyError tells a body over the limit (413) and a broken form (400) from the server's own
+// failures.
+func bodyError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &tooBig):
+		return tooLarge(limit)
+	case errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "multipart"):
+		return badParam("file", "the multipart form is malformed: %v", err)
+	}
+	return fmt.Errorf("upload: read: %w", err)
+}
+
+// checkCSV refuses a file the loader would refuse whole: not decodable, no header, or a
+// header that does not map to the CSV contract. Only the first bytes are read, with the
+// loader's own reader.
+func checkCSV(f *os.File) error {
+	_, err := etl.NewTransform(io.LimitReader(f, headerProbe))
+	var herr *etl.HeaderError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &herr), errors.Is(err, etl.ErrEmptyFile):
+		return &apiError{http.StatusBadRequest, api.Error{Code: api.CodeBadFile, Message: "not a sales CSV file: " + err.Error()}}
+	default:
+		return &apiError{http.StatusBadRequest, api.Error{Code: api.CodeBadFile, Message: "the file cannot be read as CSV: " + err.Error()}}
+	}
+}
+
+// sanitizeName keeps an uploaded file's base name to letters, digits, dot, dash and
+// underscore (no path, no control or shell characters in object keys) and makes it end in
+// .csv, as the worker's key filter expects by default.
+func sanitizeName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	out := strings.TrimLeft(b.String(), "._")
+	if len(out) > 100 {
+		out = out[len(out)-100:]
+	}
+	if out == "" {
+		out = "upload"
+	}
+	if !strings.HasSuffix(strings.ToLower(out), ".csv") {
+		out += ".csv"
+	}
+	return out
+}

@@ -1,0 +1,345 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"salespulse/server/api"
+)
+
+// wsURL is the server's WebSocket address with an optional query.
+func wsURL(s *Server, query string) string {
+	u := "ws://" + s.Addr().String() + "/ws"
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+func dial(t *testing.T, url string, h http.Header) *websocket.Conn {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial(url, h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (status %d)", url, err, status)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// read returns the next message, failing after d.
+func read(t *testing.T, c *websocket.Conn, d time.Duration) api.Message {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(d))
+	_, data, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var m api.Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("not JSON: %v: %.200s", err, data)
+	}
+	return m
+}
+
+// snapshot reads the next message, which must be a snapshot.
+func snapshot(t *testing.T, c *websocket.Conn, d time.Duration) *api.Snapshot {
+	t.Helper()
+	m := read(t, c, d)
+	if m.Type != api.TypeSnapshot || m.Data == nil || m.Seq != m.Data.Seq || m.Seq == 0 {
+		t.Fatalf("want a snapshot, got %+v", m)
+	}
+	return m.Data
+}
+
+func subscribe(t *testing.T, c *websocket.Conn, f api.Filter) {
+	t.Helper()
+	if err := c.WriteJSON(api.Message{Type: api.TypeSubscribe, Filter: &f}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWebSocketPushesAfterALoad(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{})
+	c := dial(t, wsURL(srv, ""), nil)
+	first := snapshot(t, c, 5*time.Second)
+	if first.Totals.Orders != 2663 || first.Filter != (api.Filter{}) {
+		t.Fatalf("snapshot on connect: %+v", first.Totals)
+	}
+
+	dirty()
+	res := loadFiles(t, generated(t, 300, 101, "2024-10-27", 0))[0]
+	committed := time.Now()
+	next := snapshot(t, c, time.Second) // a second after the commit at most
+	if next.Seq <= first.Seq || next.Totals.Orders != 2663+res.RowsLoaded || next.LastFileID != res.FileID ||
+		next.DataRange.To != "2024-10-27" {
+		t.Errorf("push after load: seq %d→%d, orders %d, last file %d (want %d)", first.Seq, next.Seq,
+			next.Totals.Orders, next.LastFileID, res.FileID)
+	}
+	t.Logf("push arrived %v after the load returned", time.Since(committed))
+	// The REST answer for the same filter is the same snapshot, from the cache.
+	var rest api.Snapshot
+	getJSON(t, srv.URL()+"/api/kpis", &rest)
+	if rest.Seq != next.Seq || rest.Totals != next.Totals {
+		t.Errorf("REST after push: seq %d totals %+v; pushed seq %d", rest.Seq, rest.Totals, next.Seq)
+	}
+}
+
+func TestWebSocketFilteredClientGetsItsFilterOnly(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{})
+	all := dial(t, wsURL(srv, ""), nil)
+	tech := dial(t, wsURL(srv, ""), nil)
+	snapshot(t, all, 5*time.Second)
+	snapshot(t, tech, 5*time.Second)
+
+	f := api.Filter{Category: "Technology", From: "2024-01-01", To: "2024-12-31"}
+	subscribe(t, tech, f)
+	got := snapshot(t, tech, 5*time.Second)
+	var want api.Snapshot
+	getJSON(t, srv.URL()+"/api/kpis?"+encodeFilter(f), &want)
+	if got.Filter != f || got.Totals != want.Totals || len(got.ByCategory) != 1 || got.ByCategory[0].Name != "Technology" {
+		t.Fatalf("filtered snapshot: filter %+v totals %+v by_category %+v; REST totals %+v", got.Filter, got.Totals, got.ByCategory, want.Totals)
+	}
+
+	dirty()
+	loadFiles(t, generated(t, 500, 202, "2024-10-28", 0))
+	pushedAll := snapshot(t, all, 2*time.Second)
+	pushedTech := snapshot(t, tech, 2*time.Second)
+	var restTech, restAll api.Snapshot
+	getJSON(t, srv.URL()+"/api/kpis?"+encodeFilter(f), &restTech)
+	getJSON(t, srv.URL()+"/api/kpis", &restAll)
+	if pushedTech.Filter != f || pushedTech.Totals != restTech.Totals || pushedTech.Totals.Orders <= got.Totals.Orders {
+		t.Errorf("filtered push: %+v, REST %+v, before %+v", pushedTech.Totals, restTech.Totals, got.Totals)
+	}
+	if pushedAll.Filter != (api.Filter{}) || pushedAll.Totals != restAll.Totals || pushedAll.Totals == pushedTech.Totals {
+		t.Errorf("unfiltered push: %+v, REST %+v", pushedAll.Totals, restAll.Totals)
+	}
+}
+
+func TestWebSocketDropsAStalledClientAndKeepsServingTheOthers(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{SendQueue: 2, WriteTimeout: 500 * time.Millisecond})
+	good := dial(t, wsURL(srv, ""), nil)
+	snapshot(t, good, 5*time.Second)
+
+	// The stalled client never reads, with a tiny receive buffer: the server's writes to it
+	// soon block, and its queue fills.
+	d := websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			_ = c.(*net.TCPConn).SetReadBuffer(4 << 10)
+		}
+		return c, err
+	}}
+	stalled, _, err := d.Dial(wsURL(srv, ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	waitFor(t, 5*time.Second, "two clients", func() bool { return srv.hub.count() == 2 })
+
+	var last uint64
+	for i := 0; srv.hub.count() == 2; i++ {
+		if i == 400 {
+			t.Fatal("the stalled client was never dropped")
+		}
+		if _, err := testDB.Pool.Exec(context.Background(), "SELECT pg_notify('salespulse_files', '0')"); err != nil {
+			t.Fatal(err)
+		}
+		// The good client gets every push, promptly, whatever the other does.
+		s := snapshot(t, good, 2*time.Second)
+		if s.Seq <= last {
+			t.Fatalf("seq went from %d to %d", last, s.Seq)
+		}
+		last = s.Seq
+	}
+	if n := testutilCounter(t, srv, "salespulse_ws_dropped_total"); n < 1 {
+		t.Errorf("dropped counter %v", n)
+	}
+	// The good client is still served after the drop.
+	if _, err := testDB.Pool.Exec(context.Background(), "SELECT pg_notify('salespulse_files', '0')"); err != nil {
+		t.Fatal(err)
+	}
+	if s := snapshot(t, good, 2*time.Second); s.Seq <= last {
+		t.Errorf("after the drop: seq %d", s.Seq)
+	}
+}
+
+func TestWebSocketTokenAndOrigin(t *testing.T) {
+	srv := startServer(t, Config{APIToken: "s3cret", AllowedOrigins: []string{"https://dash.example.com"}})
+	self := "http://" + srv.Addr().String()
+	for _, c := range []struct {
+		name   string
+		query  string
+		header http.Header
+		status int // 101 for success
+		proto  string
+	}{
+		{"no token", "", nil, 401, ""},
+		{"wrong token", "token=nope", nil, 401, ""},
+		{"query token", "token=s3cret", nil, 101, ""},
+		{"bearer header", "", http.Header{"Authorization": {"Bearer s3cret"}}, 101, ""},
+		{"subprotocol", "", http.Header{"Sec-WebSocket-Protocol": {"bearer, s3cret"}}, 101, "bearer"},
+		{"wrong subprotocol token", "", http.Header{"Sec-WebSocket-Protocol": {"bearer, nope"}}, 401, ""},
+		{"same origin", "token=s3cret", http.Header{"Origin": {self}}, 101, ""},
+		{"allowed origin", "token=s3cret", http.Header{"Origin": {"https://dash.example.com"}}, 101, ""},
+		{"foreign origin", "token=s3cret", http.Header{"Origin": {"https://evil.example.com"}}, 403, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conn, resp, err := websocket.DefaultDialer.Dial(wsURL(srv, c.query), c.header)
+			if c.status == 101 {
+				if err != nil {
+					t.Fatalf("dial: %v", err)
+				}
+				defer conn.Close()
+				if conn.Subprotocol() != c.proto {
+					t.Errorf("subprotocol %q, want %q", conn.Subprotocol(), c.proto)
+				}
+				snapshot(t, conn, 5*time.Second)
+				return
+			}
+			if err == nil {
+				conn.Close()
+				t.Fatal("connected")
+			}
+			if resp == nil || resp.StatusCode != c.status {
+				t.Fatalf("response %v, want %d", resp, c.status)
+			}
+			var e api.ErrorResponse
+			if json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error.Code == "" {
+				t.Errorf("error body %+v", e)
+			}
+		})
+	}
+	// The REST API wants the token too.
+	if code, e := do(t, http.MethodGet, srv.URL()+"/api/kpis"); code != 401 || e.Error.Code != api.CodeUnauthorized {
+		t.Errorf("REST without token: %d %+v", code, e)
+	}
+	var snap api.Snapshot
+	if code := getJSON(t, srv.URL()+"/api/kpis?token=s3cret", &snap); code != 200 {
+		t.Errorf("REST with token: %d", code)
+	}
+
+	anyOrigin := startServer(t, Config{AllowedOrigins: []string{"*"}})
+	c := dial(t, wsURL(anyOrigin, ""), http.Header{"Origin": {"https://anywhere.example"}})
+	snapshot(t, c, 5*time.Second)
+	sameOnly := startServer(t, Config{})
+	if _, resp, err := websocket.DefaultDialer.Dial(wsURL(sameOnly, ""), http.Header{"Origin": {"https://dash.example.com"}}); err == nil || resp.StatusCode != 403 {
+		t.Errorf("default origin policy let a foreign origin in")
+	}
+}
+
+func TestWebSocketBadMessages(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{})
+	c := dial(t, wsURL(srv, ""), nil)
+	snapshot(t, c, 5*time.Second)
+
+	for _, msg := range []string{`not json`, `{"type":"unsubscribe"}`, `[1,2]`} {
+		if err := c.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		if m := read(t, c, 5*time.Second); m.Type != api.TypeError || m.Error == nil || m.Error.Code != api.CodeBadMessage {
+			t.Errorf("%s: %+v", msg, m)
+		}
+	}
+	subscribe(t, c, api.Filter{From: "2024-02-30"})
+	if m := read(t, c, 5*time.Second); m.Type != api.TypeError || m.Error.Code != api.CodeBadParameter || m.Error.Param != "from" {
+		t.Errorf("bad filter: %+v", m.Error)
+	}
+	// The connection is still open and serves a good subscribe.
+	subscribe(t, c, api.Filter{Region: "Texas"})
+	if s := snapshot(t, c, 5*time.Second); s.Filter.Region != "Texas" {
+		t.Errorf("after errors: %+v", s.Filter)
+	}
+
+	// A message over the read limit ends the connection with 1009.
+	if err := c.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","filter":{"category":"`+strings.Repeat("x", 5000)+`"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var closeErr *websocket.CloseError
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			if !errors.As(err, &closeErr) || closeErr.Code != websocket.CloseMessageTooBig {
+				t.Errorf("after an oversized message: %v", err)
+			}
+			break
+		}
+	}
+	waitFor(t, 5*time.Second, "the client to be gone", func() bool { return srv.hub.count() == 0 })
+}
+
+func TestTwoReplicasBothPush(t *testing.T) {
+	withFixtures(t)
+	a := startServer(t, Config{})
+	b := startServer(t, Config{})
+	ca := dial(t, wsURL(a, ""), nil)
+	cb := dial(t, wsURL(b, ""), nil)
+	snapshot(t, ca, 5*time.Second)
+	snapshot(t, cb, 5*time.Second)
+
+	dirty()
+	res := loadFiles(t, generated(t, 200, 303, "2024-10-29", 0))[0]
+	for name, c := range map[string]*websocket.Conn{"a": ca, "b": cb} {
+		if s := snapshot(t, c, time.Second); s.LastFileID != res.FileID {
+			t.Errorf("replica %s pushed last file %d, want %d", name, s.LastFileID, res.FileID)
+		}
+	}
+}
+
+func TestListenerReconnectsAndResyncs(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{ListenBackoff: 20 * time.Millisecond})
+	c := dial(t, wsURL(srv, ""), nil)
+	first := snapshot(t, c, 5*time.Second)
+
+	// Cut the LISTEN connection from the database side, as a restart or a proxy would.
+	var n int
+	if err := testDB.Pool.QueryRow(context.Background(),
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'salespulse-listen' AND datname = current_database()").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("terminate the listener: %d %v", n, err)
+	}
+	// Changes may have been missed meanwhile: a fresh snapshot comes without any load.
+	resync := snapshot(t, c, 5*time.Second)
+	if resync.Seq <= first.Seq {
+		t.Errorf("resync seq %d after %d", resync.Seq, first.Seq)
+	}
+	waitFor(t, 5*time.Second, "the listener to reconnect", srv.listener.connected.Load)
+	dirty()
+	res := loadFiles(t, generated(t, 100, 404, "2024-10-30", 0))[0]
+	if s := snapshot(t, c, 2*time.Second); s.LastFileID != res.FileID {
+		t.Errorf("after reconnect: last file %d, want %d", s.LastFileID, res.FileID)
+	}
+}
+
+func TestCloseSaysGoingAway(t *testing.T) {
+	s := New(Config{Pool: testDB.Pool, Addr: "127.0.0.1:0", Log: testLog()})
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, wsURL(s, ""), nil)
+	snapshot(t, c, 5*time.Second)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := c.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Errorf("after Close: %v", err)
+	}
+}

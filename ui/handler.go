@@ -1,0 +1,86 @@
+//go:build !wasm
+
+package ui
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// web holds the static assets: styles and the SVG icon (committed), echarts.min.js and
+// app.wasm (built by make web, git-ignored). Embedding the folder rather than listing the
+// built files keeps the package compiling before make web ran; the handler then says what
+// is missing.
+//
+//go:embed web
+var web embed.FS
+
+// Handler is the go-app handler of the dashboard: the pages (pre-rendered on the server,
+// then run by app.wasm in the browser), the web app manifest, the service worker, and the
+// static files under /web, all from inside the binary. Routes must have been called.
+//
+// version identifies the build (main.version). The app's version, which the service worker
+// uses to notice updates, adds a hash of the embedded assets: fixed for a given binary, so
+// a restart does not make every browser download the app again, yet different whenever the
+// assets change, even between two builds of the same commit.
+func Handler(version string) *app.Handler {
+	files, err := fs.Sub(web, "web")
+	if err != nil {
+		panic("ui: " + err.Error()) // the embedded folder is always there
+	}
+	static := newStaticFiles(files)
+	return &app.Handler{
+		Name:        "salespulse",
+		ShortName:   "salespulse",
+		Title:       "salespulse — sales KPIs",
+		Description: "Live sales KPIs: sales, orders, margin and trends, updated the moment a sales file loads.",
+		Lang:        "en",
+		Icon: app.Icon{
+			Default:  "/web/icon-192.png",
+			Large:    "/web/icon-512.png",
+			Maskable: "/web/icon-maskable-512.png",
+			SVG:      "/web/icon.svg",
+		},
+		ThemeColor:      themeColor,
+		BackgroundColor: "#f5f7fb",
+		LoadingLabel:    "Loading salespulse… {progress}%",
+		Styles:          []string{"/web/salespulse.css"},
+		// Deferred scripts run in order, before DOMContentLoaded; app.wasm takes longer
+		// to arrive and compile, and the charts wait for ECharts if it has not.
+		Scripts:            []string{"/web/echarts.min.js defer"},
+		CacheableResources: []string{"/files", "/web/icon.svg"},
+		RawHeaders:         []string{themeScript},
+		Version:            appVersion(version, files),
+		WasmContentLength:  strconv.FormatInt(static.wasmSize(), 10),
+		Resources:          static,
+
+		ServiceWorkerTemplate: serviceWorker(),
+	}
+}
+
+// appVersion is version plus a short hash of every embedded file.
+func appVersion(version string, files fs.FS) string {
+	h := sha256.New()
+	_ = fs.WalkDir(files, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(files, path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path + "\x00"))
+		h.Write(b)
+		return nil
+	})
+	if version == "" {
+		version = "dev"
+	}
+	return strings.ReplaceAll(version, " ", "_") + "-" + hex.EncodeToString(h.Sum(nil))[:12]
+}

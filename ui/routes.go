@@ -1,0 +1,25 @@
+// Package ui is salespulse's dashboard: a progressive web app written with go-app, compiled
+// to WebAssembly (main_wasm.go at the repository root) and served, with its assets, by the
+// salespulse binary (Handler).
+//
+// Pages are go-app components: the dashboard at / (headline figures and ECharts charts whose
+// options are built in Go with go-echarts) and the files page at /files (the ingestion ledger,
+// rejected rows, uploads). One live client holds the WebSocket to the server for the whole
+// app and shares what it receives through go-app states (state.go); snapshots are kept in
+// localStorage so that the last figures show at once, and offline.
+//
+// Only packages that compile to WebAssembly may be imported here, apart from the files built
+// with !wasm (the HTTP handler): go-app, go-echarts' option types, server/api and the
+// standard library.
+package ui
+
+import "github.com/maxence-charriere/go-app/v10/pkg/app"
+
+// Routes registers the pages and the live client's action handlers. The server and the
+// browser both call it: the server to render each page's first HTML, the browser to run it.
+func Routes() {
+	app.Route("/", newDashboard)
+	app.Route("/files", newFilesPage)
+	app.Handle(actionView, handleView)
+	app.Handle(actionWake, handleWake)
+}
