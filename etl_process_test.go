@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -288,4 +289,35 @@ func logLevel() string {
 		return l
 	}
 	return "warn"
+}
+
+func TestGenerateUploadsAndLoadReadsS3(t *testing.T) {
+	testDB.Reset(t)
+	st, err := devstack.Start(context.Background(), devstack.Config{S3Addr: "127.0.0.1:0", DisableKafka: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	env := append(dbEnv(), "S3_ENDPOINT="+st.S3Endpoint(), "AWS_ACCESS_KEY_ID=k", "AWS_SECRET_ACCESS_KEY=s")
+	up := salespulse(t, env, "generate", "--rows", "500", "--seed", "9", "--date", "2024-02-02", "--upload", "s3://sales/incoming/")
+	const key = "incoming/sales_2024-02-02_seed9_500.csv"
+	if up.code != 0 || !strings.Contains(up.stderr, "s3://sales/"+key) {
+		t.Fatalf("generate --upload: exit %d, %s", up.code, up.stderr)
+	}
+	first := salespulse(t, env, "load", "--json", "s3://sales/"+key)
+	if first.code != 0 || !strings.Contains(first.stdout, `"file":"s3://sales/`+key+`"`) ||
+		!strings.Contains(first.stdout, `"status":"loaded","rows_total":500,"rows_loaded":500`) {
+		t.Fatalf("load s3://: exit %d, %s %s", first.code, first.stdout, first.stderr)
+	}
+	again := salespulse(t, env, "load", "--json", "s3://sales/"+key)
+	if again.code != 0 || !strings.Contains(again.stdout, `"status":"skipped"`) {
+		t.Errorf("second load s3://: %s", again.stdout)
+	}
+	missing := salespulse(t, env, "load", "s3://sales/nope.csv")
+	if missing.code != 1 || !strings.Contains(missing.stdout, "no longer exists") {
+		t.Errorf("a missing object: exit %d, %q", missing.code, missing.stdout)
+	}
+	if bad := salespulse(t, env, "load", "s3:///key.csv"); bad.code != 1 || !strings.Contains(bad.stdout, "not an s3://BUCKET/KEY URL") {
+		t.Errorf("a malformed URL: exit %d, %q", bad.code, bad.stdout)
+	}
 }

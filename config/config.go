@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,7 @@ type Kafka struct {
 	SASLPassword  string
 	SASLMechanism string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
 	TLS           bool
+	TLSCA         []byte // PEM certificates to trust besides the system's (KAFKA_TLS_CA, a file)
 	// SessionTimeout is how long the group waits for a silent member (a crashed worker)
 	// before giving its partitions to the others.
 	SessionTimeout time.Duration
@@ -142,6 +144,16 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Kafka.TLS, err = parseBool("KAFKA_TLS", get("KAFKA_TLS", "false")); err != nil {
 		return Config{}, err
+	}
+	if path := get("KAFKA_TLS_CA", ""); path != "" {
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, &Error{Name: "KAFKA_TLS_CA", Reason: "cannot read " + path}
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return Config{}, &Error{Name: "KAFKA_TLS_CA", Reason: path + " holds no PEM certificate"}
+		}
+		c.Kafka.TLSCA, c.Kafka.TLS = pem, true
 	}
 	if c.Kafka.SessionTimeout, err = parseDuration("KAFKA_SESSION_TIMEOUT", get("KAFKA_SESSION_TIMEOUT", "10s")); err != nil {
 		return Config{}, err

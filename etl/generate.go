@@ -28,7 +28,10 @@ type GenerateStats struct {
 	Rows, Invalid int
 }
 
-// A small world, fixed by the seed: products with stable ids and prices, reps who each work
+// worldSeed fixes the company the generator writes sales for.
+const worldSeed = 20241026
+
+// A small world: products with stable ids and prices, reps who each work
 // one region, and returning customers. Rollups stay compact, as they would with real sales.
 type product struct {
 	id, name, category string
@@ -99,9 +102,11 @@ func Generate(out io.Writer, opt GenerateOptions) (GenerateStats, error) {
 	if opt.Invalid < 0 || opt.Invalid > 1 {
 		return GenerateStats{}, errors.New("generate: the invalid share must lie in [0, 1]")
 	}
+	// One company for every file: its catalogue, reps and customers come from a fixed seed,
+	// so files of different days (seeds) share them, as a real business's files do.
+	w := newWorld(gofakeit.New(worldSeed), rand.New(rand.NewPCG(worldSeed, worldSeed)))
 	r := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x5eed))
 	f := gofakeit.New(opt.Seed)
-	w := newWorld(f, r)
 	days := int(opt.To.Sub(opt.From).Hours()/24) + 1
 	comments := make([]string, 200)
 	for i := range comments {

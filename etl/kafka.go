@@ -3,6 +3,7 @@ package etl
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"time"
@@ -61,6 +62,14 @@ func NewSaramaConfig(cfg config.Kafka) *sarama.Config {
 	if cfg.TLS {
 		c.Net.TLS.Enable = true
 		c.Net.TLS.Config = &tls.Config{MinVersion: tls.VersionTLS12}
+		if len(cfg.TLSCA) > 0 {
+			pool, err := x509.SystemCertPool()
+			if err != nil {
+				pool = x509.NewCertPool()
+			}
+			pool.AppendCertsFromPEM(cfg.TLSCA) // checked when the settings were read
+			c.Net.TLS.Config.RootCAs = pool
+		}
 	}
 	return c
 }
