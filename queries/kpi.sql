@@ -81,29 +81,49 @@ JOIN LATERAL (
 GROUP BY k.channel;
 
 -- name: KpiDailyBreakdowns :many
--- Per sale date, sales by category (the per-category trend) and by channel (total value
--- against gross profit, one point per channel and day), for the filter. A long window has
--- thousands of such points, which as rows cost the server far more to decode than the
--- database to read: they come instead as one row per category or channel (member 1 or 2,
--- named by its 1-based position in the list passed) holding its days and figures as arrays,
--- in date order. The primary key's order makes the grouping a stream.
-SELECT 1::int AS member, array_position(sqlc.arg(categories)::text[], k.category::text)::int AS position,
-       array_agg(k.period ORDER BY k.period)::date[] AS periods,
-       array_agg(k.orders ORDER BY k.period)::bigint[] AS orders,
-       array_agg(k.sales_cents ORDER BY k.period)::bigint[] AS sales_cents,
-       array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[] AS gross_profit_cents
-FROM kpi_cube k
-WHERE k.grain = 'd' AND k.category = ANY(sqlc.arg(categories)::text[])
-  AND k.region = @region AND k.channel = @channel AND k.period BETWEEN @date_from AND @date_to
-GROUP BY k.category
-UNION ALL
-SELECT 2, array_position(sqlc.arg(channels)::text[], k.channel::text)::int,
-       array_agg(k.period ORDER BY k.period)::date[], array_agg(k.orders ORDER BY k.period)::bigint[],
-       array_agg(k.sales_cents ORDER BY k.period)::bigint[], array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[]
-FROM kpi_cube k
-WHERE k.grain = 'd' AND k.channel = ANY(sqlc.arg(channels)::text[])
-  AND k.category = @category AND k.region = @region AND k.period BETWEEN @date_from AND @date_to
-GROUP BY k.channel;
+-- Sales by category (the per-category trend) and by channel (total value against gross
+-- profit) over time, for the filter, in buckets of @bucket ('day', 'week' or 'month': the
+-- server picks by window length, so a long window stays a few hundred points). A bucket sums
+-- the window's own days only: for month buckets the server passes the window split like the
+-- other queries (whole months from grain 'm', ragged ends from 'd'); for days and weeks, all
+-- of it as head days. The points come as one row per category or channel (member 1 or 2,
+-- named by its 1-based position in the list passed) holding its buckets and figures as
+-- arrays in date order: as rows, thousands of points cost far more to decode than to read.
+WITH w (grain, lo, hi) AS (
+    VALUES ('d'::char(1), sqlc.arg(head_from)::date, sqlc.arg(head_to)::date),
+           ('d'::char(1), sqlc.arg(tail_from)::date, sqlc.arg(tail_to)::date),
+           ('m'::char(1), sqlc.arg(month_from)::date, sqlc.arg(month_to)::date)
+),
+b AS (
+    SELECT 1 AS member, k.category::text AS name,
+           date_trunc(sqlc.arg(bucket)::text, k.period::timestamp)::date AS bucket,
+           sum(k.orders)::bigint AS orders, sum(k.sales_cents)::bigint AS sales_cents,
+           sum(k.gross_profit_cents)::bigint AS gross_profit_cents
+    FROM w JOIN LATERAL (
+        SELECT * FROM kpi_cube c
+        WHERE c.grain = w.grain AND c.category = ANY(sqlc.arg(categories)::text[])
+          AND c.region = @region AND c.channel = @channel AND c.period BETWEEN w.lo AND w.hi
+    ) k ON true
+    GROUP BY 2, 3
+    UNION ALL
+    SELECT 2, k.channel::text, date_trunc(sqlc.arg(bucket)::text, k.period::timestamp)::date,
+           sum(k.orders)::bigint, sum(k.sales_cents)::bigint, sum(k.gross_profit_cents)::bigint
+    FROM w JOIN LATERAL (
+        SELECT * FROM kpi_cube c
+        WHERE c.grain = w.grain AND c.channel = ANY(sqlc.arg(channels)::text[])
+          AND c.category = @category AND c.region = @region AND c.period BETWEEN w.lo AND w.hi
+    ) k ON true
+    GROUP BY 2, 3
+)
+SELECT b.member::int AS member,
+       (CASE b.member WHEN 1 THEN array_position(sqlc.arg(categories)::text[], b.name)
+                      ELSE array_position(sqlc.arg(channels)::text[], b.name) END)::int AS position,
+       array_agg(b.bucket ORDER BY b.bucket)::date[] AS periods,
+       array_agg(b.orders ORDER BY b.bucket)::bigint[] AS orders,
+       array_agg(b.sales_cents ORDER BY b.bucket)::bigint[] AS sales_cents,
+       array_agg(b.gross_profit_cents ORDER BY b.bucket)::bigint[] AS gross_profit_cents
+FROM b
+GROUP BY b.member, b.name;
 
 -- name: KpiTopProducts :many
 -- Best-selling products over the window: top by quantity, then top by sales. Unfiltered, the

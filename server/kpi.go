@@ -353,14 +353,35 @@ func trend(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 	return nil
 }
 
-// dailyBreakdowns fills the per-category trend and the channels per day.
+// seriesGrain buckets the breakdown series by the window's length: days up to three months,
+// weeks up to a year, months beyond (a two-year window is then 24 points per member, not 730).
+func seriesGrain(g grains) string {
+	days := g.dayTo.Time.Sub(g.dayFrom.Time).Hours()/24 + 1
+	switch {
+	case days <= 92:
+		return "day"
+	case days <= 366:
+		return "week"
+	}
+	return "month"
+}
+
+// dailyBreakdowns fills the per-category trend and the channels over time.
 func dailyBreakdowns(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 	snap := b.snap
 	f, g, l := p.f, p.g, p.l
-	daily, err := qs.KpiDailyBreakdowns(ctx, db.KpiDailyBreakdownsParams{
-		Category: f.Category, Region: f.Region, Channel: f.Channel, DateFrom: g.dayFrom, DateTo: g.dayTo,
-		Categories: l.categories, Channels: l.channels,
-	})
+	snap.SeriesGrain = seriesGrain(g)
+	args := db.KpiDailyBreakdownsParams{
+		Category: f.Category, Region: f.Region, Channel: f.Channel,
+		Categories: l.categories, Channels: l.channels, Bucket: snap.SeriesGrain,
+		HeadFrom: g.headFrom, HeadTo: g.headTo, TailFrom: g.tailFrom, TailTo: g.tailTo,
+		MonthFrom: g.monthFrom, MonthTo: g.monthTo,
+	}
+	if snap.SeriesGrain != "month" { // days and weeks are summed from day rows only
+		args.HeadFrom, args.HeadTo = g.dayFrom, g.dayTo
+		args.TailFrom, args.TailTo, args.MonthFrom, args.MonthTo = noneFrom, noneTo, noneFrom, noneTo
+	}
+	daily, err := qs.KpiDailyBreakdowns(ctx, args)
 	if err != nil {
 		return fmt.Errorf("daily breakdowns: %w", err)
 	}

@@ -129,6 +129,9 @@ func checkSnapshot(t *testing.T, snap *api.Snapshot, want truth, f api.Filter) {
 	if catPoints != len(want.categoryTrend) {
 		t.Errorf("%d category trend points, want %d", catPoints, len(want.categoryTrend))
 	}
+	if snap.SeriesGrain != want.seriesGrain {
+		t.Errorf("series grain %q, want %q", snap.SeriesGrain, want.seriesGrain)
+	}
 	if snap.DataRange != (api.Window{From: "2023-10-26", To: "2024-10-26"}) {
 		t.Errorf("data_range %+v", snap.DataRange)
 	}

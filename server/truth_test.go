@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"salespulse/internal/fixtures"
 	"salespulse/server/api"
@@ -102,7 +103,8 @@ type truth struct {
 	reps                                      map[string]*api.RepStat
 	byCategory, byRegion, byChannel           map[string]*api.Slice
 	trend                                     map[string]*api.TrendPoint
-	categoryTrend                             map[[2]string]int64 // (date, category) → sales
+	categoryTrend                             map[[2]string]int64 // (bucket, category) → sales
+	seriesGrain                               string
 }
 
 func computeTruth(sales []truthSale, f api.Filter) truth {
@@ -121,6 +123,33 @@ func computeTruth(sales []truthSale, f api.Filter) truth {
 		sl.Orders++
 		sl.Quantity += s.quantity
 		sl.GrossProfit += api.Money(s.profit)
+	}
+	// The window as the server resolves it: open ends at the first and last sale date
+	// loaded. Its length picks the bucket of the breakdown series.
+	first, last := "9999-12-31", "0000-01-01"
+	for _, s := range sales {
+		first, last = min(first, s.date), max(last, s.date)
+	}
+	from, to := cmp.Or(f.From, first), cmp.Or(f.To, last)
+	a, _ := time.Parse(time.DateOnly, from)
+	b, _ := time.Parse(time.DateOnly, to)
+	switch days := int(b.Sub(a).Hours()/24) + 1; {
+	case days <= 92:
+		tr.seriesGrain = "day"
+	case days <= 366:
+		tr.seriesGrain = "week"
+	default:
+		tr.seriesGrain = "month"
+	}
+	bucket := func(date string) string {
+		d, _ := time.Parse(time.DateOnly, date)
+		switch tr.seriesGrain {
+		case "week":
+			d = d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)) // back to Monday
+		case "month":
+			d = time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)
+		}
+		return d.Format(time.DateOnly)
 	}
 	for _, s := range sales {
 		if (f.From != "" && s.date < f.From) || (f.To != "" && s.date > f.To) {
@@ -175,7 +204,7 @@ func computeTruth(sales []truthSale, f api.Filter) truth {
 		tp.Sales += api.Money(s.total)
 		tp.Orders++
 		tp.GrossProfit += api.Money(s.profit)
-		tr.categoryTrend[[2]string{s.date, s.category}] += s.total
+		tr.categoryTrend[[2]string{bucket(s.date), s.category}] += s.total
 	}
 	return tr
 }

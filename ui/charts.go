@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -44,8 +43,8 @@ func dashboardCharts(s *api.Snapshot) []chartSpec {
 		topReps(s.TopReps),
 		slicesBar("by-region", "Sales by region", s.ByRegion),
 		slicesBar("by-channel", "Sales by channel", s.ByChannel),
-		channelScatter(s.ChannelDaily),
-		categoryTrend(s.CategoryTrend),
+		channelScatter(s.ChannelDaily, s.SeriesGrain),
+		categoryTrend(s.CategoryTrend, s.SeriesGrain),
 	}
 }
 
@@ -167,8 +166,9 @@ func slicesBar(id, title string, rows []api.Slice) chartSpec {
 }
 
 // channelScatter is the original's "value against gross profit by channel": one point per
-// channel per day (channel_daily), never one per sale, so it stays light at any data size.
-func channelScatter(points []api.SeriesPoint) chartSpec {
+// channel per day, week or month (channel_daily, bucketed by the server for long windows),
+// never one per sale, so it stays light at any data size.
+func channelScatter(points []api.SeriesPoint, grain string) chartSpec {
 	byChannel := map[string][]opts.ScatterData{}
 	var names []string
 	t := table{Header: []string{"date", "channel", "sales", "gross_profit", "orders"}}
@@ -190,31 +190,26 @@ func channelScatter(points []api.SeriesPoint) chartSpec {
 	for _, n := range names {
 		c.AddSeries(n, byChannel[n])
 	}
-	return spec("channel-value-profit", "Total value against gross profit by channel, per day", unitMoney, c, t, len(points) == 0, false)
+	return spec("channel-value-profit", "Total value against gross profit by channel, per "+grainName(grain), unitMoney, c, t, len(points) == 0, false)
 }
 
-// categoryTrend is sales per category per day, one line per category. Over more than two
-// months five daily lines become a thicket, so the chart sums weeks (the CSV keeps days).
-func categoryTrend(points []api.SeriesPoint) chartSpec {
-	weekly := spanDays(points) > 62
+// categoryTrend is sales per category over time, one line per category, in the server's
+// buckets: days, or weeks and months for long windows, where daily lines become a thicket.
+func categoryTrend(points []api.SeriesPoint, grain string) chartSpec {
 	var dates, names []string
 	seenDate, seenName := map[string]bool{}, map[string]bool{}
 	value := map[[2]string]api.Money{}
-	t := table{Header: []string{"date", "category", "sales", "gross_profit", "orders"}}
+	t := table{Header: []string{grainName(grain), "category", "sales", "gross_profit", "orders"}}
 	for _, p := range points {
-		bucket := p.Date
-		if weekly {
-			bucket = weekOf(p.Date)
-		}
-		if !seenDate[bucket] {
-			seenDate[bucket] = true
-			dates = append(dates, bucket)
+		if !seenDate[p.Date] {
+			seenDate[p.Date] = true
+			dates = append(dates, p.Date)
 		}
 		if !seenName[p.Name] {
 			seenName[p.Name] = true
 			names = append(names, p.Name)
 		}
-		value[[2]string{bucket, p.Name}] += p.Sales
+		value[[2]string{p.Date, p.Name}] += p.Sales
 		t.Rows = append(t.Rows, []string{p.Date, text(p.Name), p.Sales.String(), p.GrossProfit.String(), itoa(p.Orders)})
 	}
 	slices.Sort(dates)
@@ -231,36 +226,22 @@ func categoryTrend(points []api.SeriesPoint) chartSpec {
 	}
 	c.SetSeriesOptions(charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(dates) <= 31)}))
 	title := "Sales trend by category"
-	if weekly {
+	switch grain {
+	case "week":
 		title += ", weekly (weeks from Monday)"
+	case "month":
+		title += ", monthly"
 	}
 	return spec("category-trend", title, unitMoney, c, t, len(points) == 0, true)
 }
 
-// spanDays is the number of days from the first to the last date of the points.
-func spanDays(points []api.SeriesPoint) int {
-	if len(points) == 0 {
-		return 0
+// grainName names a bucket of the breakdown series.
+func grainName(grain string) string {
+	switch grain {
+	case "week", "month":
+		return grain
 	}
-	first, last := points[0].Date, points[0].Date
-	for _, p := range points {
-		first, last = min(first, p.Date), max(last, p.Date)
-	}
-	a, err1 := time.Parse(time.DateOnly, first)
-	b, err2 := time.Parse(time.DateOnly, last)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	return int(b.Sub(a).Hours()/24) + 1
-}
-
-// weekOf is the Monday of a date's week, YYYY-MM-DD.
-func weekOf(date string) string {
-	d, err := time.Parse(time.DateOnly, date)
-	if err != nil {
-		return date
-	}
-	return d.AddDate(0, 0, -(int(d.Weekday())+6)%7).Format(time.DateOnly)
+	return "day"
 }
 
 // axisChart are the options shared by charts on x/y axes; bottom is the grid's margin.

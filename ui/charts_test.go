@@ -120,23 +120,26 @@ func TestEmptyCharts(t *testing.T) {
 	}
 }
 
-func TestCategoryTrendWeekly(t *testing.T) {
+func TestCategoryTrendFollowsTheServersBuckets(t *testing.T) {
 	var points []api.SeriesPoint
 	start := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC) // a Monday
-	for d := range 70 {
-		points = append(points, api.SeriesPoint{Date: start.AddDate(0, 0, d).Format(time.DateOnly), Name: "Clothing", Sales: 100})
+	for w := range 10 {
+		points = append(points, api.SeriesPoint{Date: start.AddDate(0, 0, 7*w).Format(time.DateOnly), Name: "Clothing", Sales: 700})
 	}
-	c := categoryTrend(points)
+	c := categoryTrend(points, "week")
 	o := option(t, c)
 	x := o["xAxis"].([]any)[0].(map[string]any)["data"].([]any)
 	data := o["series"].([]any)[0].(map[string]any)["data"].([]any)
 	if len(x) != 10 || x[0] != "2024-07-01" || x[1] != "2024-07-08" || data[0].(map[string]any)["value"] != 7.0 {
-		t.Errorf("weekly buckets %v, first value %v", x, data[0])
+		t.Errorf("weekly points %v, first value %v", x, data[0])
 	}
-	if len(c.Table.Rows) != 70 || !strings.Contains(c.Title, "weekly") {
-		t.Errorf("the CSV keeps days (%d rows); title %q", len(c.Table.Rows), c.Title)
+	if len(c.Table.Rows) != 10 || c.Table.Header[0] != "week" || !strings.Contains(c.Title, "weekly") {
+		t.Errorf("CSV %d rows, header %v; title %q", len(c.Table.Rows), c.Table.Header, c.Title)
 	}
-	if got := weekOf("2024-07-07"); got != "2024-07-01" { // a Sunday
-		t.Errorf("weekOf(Sunday) = %s", got)
+	if m := categoryTrend(points, "month"); !strings.Contains(m.Title, "monthly") {
+		t.Errorf("monthly title %q", m.Title)
+	}
+	if d := categoryTrend(points, "day"); strings.Contains(d.Title, "weekly") || d.Table.Header[0] != "day" {
+		t.Errorf("daily chart %q, header %v", d.Title, d.Table.Header)
 	}
 }

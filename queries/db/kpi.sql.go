@@ -130,32 +130,55 @@ func (q *Queries) KpiBreakdowns(ctx context.Context, arg KpiBreakdownsParams) ([
 }
 
 const kpiDailyBreakdowns = `-- name: KpiDailyBreakdowns :many
-SELECT 1::int AS member, array_position($1::text[], k.category::text)::int AS position,
-       array_agg(k.period ORDER BY k.period)::date[] AS periods,
-       array_agg(k.orders ORDER BY k.period)::bigint[] AS orders,
-       array_agg(k.sales_cents ORDER BY k.period)::bigint[] AS sales_cents,
-       array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[] AS gross_profit_cents
-FROM kpi_cube k
-WHERE k.grain = 'd' AND k.category = ANY($1::text[])
-  AND k.region = $2 AND k.channel = $3 AND k.period BETWEEN $4 AND $5
-GROUP BY k.category
-UNION ALL
-SELECT 2, array_position($6::text[], k.channel::text)::int,
-       array_agg(k.period ORDER BY k.period)::date[], array_agg(k.orders ORDER BY k.period)::bigint[],
-       array_agg(k.sales_cents ORDER BY k.period)::bigint[], array_agg(k.gross_profit_cents ORDER BY k.period)::bigint[]
-FROM kpi_cube k
-WHERE k.grain = 'd' AND k.channel = ANY($6::text[])
-  AND k.category = $7 AND k.region = $2 AND k.period BETWEEN $4 AND $5
-GROUP BY k.channel
+WITH w (grain, lo, hi) AS (
+    VALUES ('d'::char(1), $3::date, $4::date),
+           ('d'::char(1), $5::date, $6::date),
+           ('m'::char(1), $7::date, $8::date)
+),
+b AS (
+    SELECT 1 AS member, k.category::text AS name,
+           date_trunc($9::text, k.period::timestamp)::date AS bucket,
+           sum(k.orders)::bigint AS orders, sum(k.sales_cents)::bigint AS sales_cents,
+           sum(k.gross_profit_cents)::bigint AS gross_profit_cents
+    FROM w JOIN LATERAL (
+        SELECT grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents, gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents, canceled_orders, canceled_sales_cents FROM kpi_cube c
+        WHERE c.grain = w.grain AND c.category = ANY($1::text[])
+          AND c.region = $10 AND c.channel = $11 AND c.period BETWEEN w.lo AND w.hi
+    ) k ON true
+    GROUP BY 2, 3
+    UNION ALL
+    SELECT 2, k.channel::text, date_trunc($9::text, k.period::timestamp)::date,
+           sum(k.orders)::bigint, sum(k.sales_cents)::bigint, sum(k.gross_profit_cents)::bigint
+    FROM w JOIN LATERAL (
+        SELECT grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents, gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents, canceled_orders, canceled_sales_cents FROM kpi_cube c
+        WHERE c.grain = w.grain AND c.channel = ANY($2::text[])
+          AND c.category = $12 AND c.region = $10 AND c.period BETWEEN w.lo AND w.hi
+    ) k ON true
+    GROUP BY 2, 3
+)
+SELECT b.member::int AS member,
+       (CASE b.member WHEN 1 THEN array_position($1::text[], b.name)
+                      ELSE array_position($2::text[], b.name) END)::int AS position,
+       array_agg(b.bucket ORDER BY b.bucket)::date[] AS periods,
+       array_agg(b.orders ORDER BY b.bucket)::bigint[] AS orders,
+       array_agg(b.sales_cents ORDER BY b.bucket)::bigint[] AS sales_cents,
+       array_agg(b.gross_profit_cents ORDER BY b.bucket)::bigint[] AS gross_profit_cents
+FROM b
+GROUP BY b.member, b.name
 `
 
 type KpiDailyBreakdownsParams struct {
 	Categories []string
+	Channels   []string
+	HeadFrom   pgtype.Date
+	HeadTo     pgtype.Date
+	TailFrom   pgtype.Date
+	TailTo     pgtype.Date
+	MonthFrom  pgtype.Date
+	MonthTo    pgtype.Date
+	Bucket     string
 	Region     string
 	Channel    string
-	DateFrom   pgtype.Date
-	DateTo     pgtype.Date
-	Channels   []string
 	Category   string
 }
 
@@ -168,20 +191,27 @@ type KpiDailyBreakdownsRow struct {
 	GrossProfitCents []int64
 }
 
-// Per sale date, sales by category (the per-category trend) and by channel (total value
-// against gross profit, one point per channel and day), for the filter. A long window has
-// thousands of such points, which as rows cost the server far more to decode than the
-// database to read: they come instead as one row per category or channel (member 1 or 2,
-// named by its 1-based position in the list passed) holding its days and figures as arrays,
-// in date order. The primary key's order makes the grouping a stream.
+// Sales by category (the per-category trend) and by channel (total value against gross
+// profit) over time, for the filter, in buckets of @bucket ('day', 'week' or 'month': the
+// server picks by window length, so a long window stays a few hundred points). A bucket sums
+// the window's own days only: for month buckets the server passes the window split like the
+// other queries (whole months from grain 'm', ragged ends from 'd'); for days and weeks, all
+// of it as head days. The points come as one row per category or channel (member 1 or 2,
+// named by its 1-based position in the list passed) holding its buckets and figures as
+// arrays in date order: as rows, thousands of points cost far more to decode than to read.
 func (q *Queries) KpiDailyBreakdowns(ctx context.Context, arg KpiDailyBreakdownsParams) ([]KpiDailyBreakdownsRow, error) {
 	rows, err := q.db.Query(ctx, kpiDailyBreakdowns,
 		arg.Categories,
+		arg.Channels,
+		arg.HeadFrom,
+		arg.HeadTo,
+		arg.TailFrom,
+		arg.TailTo,
+		arg.MonthFrom,
+		arg.MonthTo,
+		arg.Bucket,
 		arg.Region,
 		arg.Channel,
-		arg.DateFrom,
-		arg.DateTo,
-		arg.Channels,
 		arg.Category,
 	)
 	if err != nil {

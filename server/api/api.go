@@ -94,9 +94,13 @@ type Snapshot struct {
 	TopReps         []RepStat     `json:"top_reps"`
 	ByPaymentStatus []StatusStat  `json:"by_payment_status"`
 	Trend           []TrendPoint  `json:"trend"`          // one point per sale date
-	CategoryTrend   []SeriesPoint `json:"category_trend"` // sales per category per sale date
-	ChannelDaily    []SeriesPoint `json:"channel_daily"`  // total value and gross profit per channel per sale date
-	Options         Options       `json:"options"`        // values the filter menus offer
+	CategoryTrend   []SeriesPoint `json:"category_trend"` // sales per category per SeriesGrain bucket
+	ChannelDaily    []SeriesPoint `json:"channel_daily"`  // total value and gross profit per channel per SeriesGrain bucket
+	// SeriesGrain is the bucket of CategoryTrend and ChannelDaily: "day" for windows up to 92
+	// days, "week" (from Monday) up to 366, "month" beyond, so long windows stay light. A
+	// point's date is its bucket's first day; it sums only the window's own days.
+	SeriesGrain string  `json:"series_grain"`
+	Options     Options `json:"options"` // values the filter menus offer
 }
 
 // Window is a range of sale dates, YYYY-MM-DD, inclusive; empty when there are no sales.
