@@ -212,9 +212,12 @@ func (w *Worker) settle(ctx context.Context, obj s3event.Object) (Result, error)
 		res, err := w.Loader.Load(w.loadCtx, src, nil)
 		<-w.slots
 		if err == nil {
-			w.Log.Info("etl: file settled", "file", res.File, "status", res.Status, "rows", res.RowsTotal,
-				"loaded", res.RowsLoaded, "rejected", res.RowsRejected, "duplicate", res.RowsDuplicate,
-				"seconds", res.Seconds, "error", res.Error)
+			attrs := []any{"file", res.File, "status", res.Status, "rows", res.RowsTotal, "loaded", res.RowsLoaded,
+				"rejected", res.RowsRejected, "duplicate", res.RowsDuplicate, "seconds", res.Seconds}
+			if res.Error != "" {
+				attrs = append(attrs, "reason", res.Error)
+			}
+			w.Log.Info("etl: file settled", attrs...)
 			return res, nil
 		}
 		if ctx.Err() != nil || w.loadCtx.Err() != nil {
