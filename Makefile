@@ -47,6 +47,9 @@ bench-kpi: ## KPI snapshot latency with 10 million sales (builds them once, abou
 bench-fanout: ## 10,000 WebSocket clients, then a file loads
 	scripts/bench-fanout.sh
 
+proof: web ## every benchmark and fault test, report in docs/PERFORMANCE.md (about an hour; PROOF_QUICK=1 for a fast check, see scripts/proof.sh)
+	scripts/proof.sh
+
 clean:
 	rm -f salespulse ui/web/app.wasm ui/web/app.wasm.gz ui/web/echarts.min.js
 

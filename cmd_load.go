@@ -46,7 +46,8 @@ func runLoad(ctx context.Context, cfg config.Config, args []string, stdout, stde
 	}
 	defer pool.Close()
 	tuneGC()
-	loader := &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Timeout: cfg.ETL.Timeout, Log: slog.Default()}
+	loader := &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Timeout: cfg.ETL.Timeout,
+		RetryFailed: true, Log: slog.Default()}
 	var s3c *s3.Client
 	for _, arg := range fs.Args() {
 		if strings.HasPrefix(arg, "s3://") && s3c == nil {

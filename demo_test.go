@@ -12,13 +12,16 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
 
 	"salespulse/config"
 	"salespulse/etl"
@@ -128,14 +131,18 @@ func TestDemoPartsAndSettings(t *testing.T) {
 }
 
 // BenchmarkFreshness puts 1,000-row daily files into the demo's S3 endpoint and times each
-// until a WebSocket snapshot names it in last_file:
+// until a WebSocket snapshot names it in last_file (BENCH_FILES files, 20 by default). It
+// also times each file's commit, heard on a LISTEN connection of its own, to split the
+// time into PUT → commit (the worker) and commit → snapshot (the server):
 //
 //	go test . -run '^$' -bench Freshness -benchtime 1x
+//	BENCH_FILES=100 go test . -run '^$' -bench Freshness -benchtime 1x
 func BenchmarkFreshness(b *testing.B) {
 	testDB.Reset(b)
 	d := startDemo(b, "kafka,s3,etl,serve", nil)
 	conn := wsClient(b, d)
 	nextSnapshot(b, conn, 5*time.Second)
+	commits := listenCommits(b)
 	put := func(key string, body []byte) {
 		_, err := d.s3.PutObject(context.Background(), &s3.PutObjectInput{
 			Bucket: aws.String("sales"), Key: aws.String(key), Body: bytes.NewReader(body)})
@@ -143,9 +150,12 @@ func BenchmarkFreshness(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	waitFor := func(key string) {
-		for snap := nextSnapshot(b, conn, time.Minute); snap.LastFile != key; snap = nextSnapshot(b, conn, time.Minute) {
+	waitFor := func(key string) api.Snapshot {
+		snap := nextSnapshot(b, conn, time.Minute)
+		for snap.LastFile != key {
+			snap = nextSnapshot(b, conn, time.Minute)
 		}
+		return snap
 	}
 	file := func(i int) []byte {
 		var buf bytes.Buffer
@@ -157,23 +167,92 @@ func BenchmarkFreshness(b *testing.B) {
 	}
 	put("warmup.csv", file(999)) // the consumer group settles, connections warm up
 	waitFor("warmup.csv")
-	const n = 20
-	var lags []time.Duration
+	n := 20
+	if v, _ := strconv.Atoi(os.Getenv("BENCH_FILES")); v > 0 {
+		n = v
+	}
+	var lags, toCommit, toSnapshot []time.Duration
 	b.ResetTimer()
 	for i := range n {
-		body, key := file(i), fmt.Sprintf("fresh/%02d.csv", i)
+		body, key := file(i), fmt.Sprintf("fresh/%03d.csv", i)
 		put(key, body)
 		start := time.Now()
-		waitFor(key)
-		lags = append(lags, time.Since(start))
+		snap := waitFor(key)
+		arrived := time.Now()
+		lags = append(lags, arrived.Sub(start))
+		if at, ok := commits.at(snap.LastFileID, 10*time.Second); ok {
+			toCommit = append(toCommit, at.Sub(start))
+			toSnapshot = append(toSnapshot, max(arrived.Sub(at), 0))
+		}
 	}
 	b.StopTimer()
-	slices.Sort(lags)
-	at := func(p float64) time.Duration { return lags[min(len(lags)-1, int(p*float64(len(lags))+0.5)-1)] }
-	b.ReportMetric(float64(at(0.5).Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(at(0.95).Microseconds())/1000, "p95_ms")
-	b.ReportMetric(float64(at(0.99).Microseconds())/1000, "p99_ms")
-	b.Logf("PUT → snapshot naming the file, %d files of 1,000 rows: p50 %v, p95 %v, p99 %v", n, at(0.5), at(0.95), at(0.99))
+	at := func(ds []time.Duration, p float64) time.Duration {
+		if len(ds) == 0 {
+			return 0
+		}
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return s[max(0, min(len(s)-1, int(p*float64(len(s))+0.5)-1))]
+	}
+	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(msOf(at(lags, 0.5)), "p50_ms")
+	b.ReportMetric(msOf(at(lags, 0.95)), "p95_ms")
+	b.ReportMetric(msOf(at(lags, 0.99)), "p99_ms")
+	b.ReportMetric(msOf(at(lags, 1)), "max_ms")
+	b.ReportMetric(msOf(at(toCommit, 0.5)), "commit_p50_ms")
+	b.ReportMetric(msOf(at(toCommit, 0.95)), "commit_p95_ms")
+	b.ReportMetric(msOf(at(toSnapshot, 0.5)), "push_p50_ms")
+	b.ReportMetric(msOf(at(toSnapshot, 0.95)), "push_p95_ms")
+	b.ReportMetric(float64(n), "files")
+	b.Logf("PUT → snapshot naming the file, %d files of 1,000 rows: p50 %v, p95 %v, p99 %v, max %v; of which PUT → commit p50 %v, p95 %v; commit → snapshot p50 %v, p95 %v",
+		n, at(lags, 0.5), at(lags, 0.95), at(lags, 0.99), at(lags, 1), at(toCommit, 0.5), at(toCommit, 0.95), at(toSnapshot, 0.5), at(toSnapshot, 0.95))
+}
+
+// commitTimes hears the commits of loads (NOTIFY salespulse_files) and remembers when each
+// file's arrived.
+type commitTimes struct {
+	mu   sync.Mutex
+	seen map[int64]time.Time
+}
+
+func listenCommits(b testing.TB) *commitTimes {
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, err := pgx.Connect(ctx, testDB.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN salespulse_files"); err != nil {
+		b.Fatal(err)
+	}
+	c := &commitTimes{seen: map[int64]time.Time{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				return
+			}
+			id, _ := strconv.ParseInt(n.Payload, 10, 64)
+			c.mu.Lock()
+			c.seen[id] = time.Now()
+			c.mu.Unlock()
+		}
+	}()
+	b.Cleanup(func() { cancel(); <-done; conn.Close(context.Background()) })
+	return c
+}
+
+// at is when the commit of ledger row id was heard.
+func (c *commitTimes) at(id int64, within time.Duration) (time.Time, bool) {
+	for end := time.Now().Add(within); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		t, ok := c.seen[id]
+		c.mu.Unlock()
+		if ok || time.Now().After(end) {
+			return t, ok
+		}
+	}
 }
 
 func quietLog() *slog.Logger {

@@ -301,8 +301,17 @@ func TestBadEventsAndFilesGoToDeadLettersAndTheNextFileLoads(t *testing.T) {
 	if len(dls) != 4 {
 		t.Errorf("%d dead letters, want 4 (the test event is acknowledged, not a failure)", len(dls))
 	}
+	// The event of a file that failed, again (a replay): settled already, nothing new.
+	s.publish(t, s3event.New("sales", "garbage.csv", 20, etagOf(t, s, "garbage.csv"), s3event.ObjectCreatedPut, time.Now(), "9"))
+	waitFor(t, "the repeat to settle", 10*time.Second, func() bool { return settledCount(t, w) == 5 })
+	if r := w.results()[4]; r.Status != StatusSkipped {
+		t.Errorf("the failed file's event again: %+v, want skipped", r)
+	}
 	if n := scalar(t, `SELECT count(*) FROM ingested_files`); n != 4 {
 		t.Errorf("%d ledger rows, want 4", n)
+	}
+	if n := len(s.deadLetters(t)); n != 4 {
+		t.Errorf("%d dead letters after the repeat, want still 4", n)
 	}
 }
 

@@ -67,8 +67,11 @@ type Loader struct {
 	Pool           *pgxpool.Pool
 	MaxRejectRatio float64       // share of rejected rows above which the whole file fails
 	Timeout        time.Duration // longest one file may take; 0 means no limit
-	Log            *slog.Logger
-	BatchRows      int // rows per COPY batch; 0 means a sensible default
+	// RetryFailed loads an object version again although it failed before (an operator's
+	// `load`); the worker leaves it settled, so a replayed topic changes nothing.
+	RetryFailed bool
+	Log         *slog.Logger
+	BatchRows   int // rows per COPY batch; 0 means a sensible default
 }
 
 // repeatedIDs reports the failure of a COPY straight into sales over a sale id it already
@@ -107,12 +110,12 @@ func (l *Loader) Load(ctx context.Context, src Source, progress func(int64)) (Re
 
 func (l *Loader) load(ctx context.Context, src Source, progress func(int64), start time.Time) (Result, error) {
 	if info := src.Info(); info.Kind == "s3" && info.ETag != "" {
-		id, err := db.New(l.Pool).FindLoadedObject(ctx, db.FindLoadedObjectParams{
+		prev, err := db.New(l.Pool).FindSettledObject(ctx, db.FindSettledObjectParams{
 			Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag})
-		if err == nil {
-			return Result{FileID: id, Status: StatusSkipped}, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+		switch {
+		case err == nil && (prev.Status == StatusLoaded || !l.RetryFailed):
+			return Result{FileID: prev.ID, Status: StatusSkipped}, nil
+		case err != nil && !errors.Is(err, pgx.ErrNoRows):
 			return Result{}, fmt.Errorf("load: find earlier load: %w", err)
 		}
 	}

@@ -5,11 +5,12 @@
 SELECT id, object_key FROM ingested_files
 WHERE content_sha256 = $1 AND status = 'loaded';
 
--- name: FindLoadedObject :one
--- A loaded file with this bucket, key and ETag: the object version an event announces was
--- loaded before, and need not be fetched again.
-SELECT id FROM ingested_files
-WHERE bucket = $1 AND object_key = $2 AND etag = $3 AND status = 'loaded'
+-- name: FindSettledObject :one
+-- The newest ledger row of this bucket, key and ETag: the object version an event announces
+-- was settled before (loaded, or refused as a whole) and need not be fetched again.
+SELECT id, status, error FROM ingested_files
+WHERE bucket = $1 AND object_key = $2 AND etag = $3
+ORDER BY (status = 'loaded') DESC, id DESC
 LIMIT 1;
 
 -- name: InsertFile :one

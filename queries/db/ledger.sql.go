@@ -39,25 +39,32 @@ func (q *Queries) FindLoadedByContent(ctx context.Context, contentSha256 []byte)
 	return i, err
 }
 
-const findLoadedObject = `-- name: FindLoadedObject :one
-SELECT id FROM ingested_files
-WHERE bucket = $1 AND object_key = $2 AND etag = $3 AND status = 'loaded'
+const findSettledObject = `-- name: FindSettledObject :one
+SELECT id, status, error FROM ingested_files
+WHERE bucket = $1 AND object_key = $2 AND etag = $3
+ORDER BY (status = 'loaded') DESC, id DESC
 LIMIT 1
 `
 
-type FindLoadedObjectParams struct {
+type FindSettledObjectParams struct {
 	Bucket    string
 	ObjectKey string
 	Etag      string
 }
 
-// A loaded file with this bucket, key and ETag: the object version an event announces was
-// loaded before, and need not be fetched again.
-func (q *Queries) FindLoadedObject(ctx context.Context, arg FindLoadedObjectParams) (int64, error) {
-	row := q.db.QueryRow(ctx, findLoadedObject, arg.Bucket, arg.ObjectKey, arg.Etag)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
+type FindSettledObjectRow struct {
+	ID     int64
+	Status string
+	Error  string
+}
+
+// The newest ledger row of this bucket, key and ETag: the object version an event announces
+// was settled before (loaded, or refused as a whole) and need not be fetched again.
+func (q *Queries) FindSettledObject(ctx context.Context, arg FindSettledObjectParams) (FindSettledObjectRow, error) {
+	row := q.db.QueryRow(ctx, findSettledObject, arg.Bucket, arg.ObjectKey, arg.Etag)
+	var i FindSettledObjectRow
+	err := row.Scan(&i.ID, &i.Status, &i.Error)
+	return i, err
 }
 
 const finishFile = `-- name: FinishFile :exec
