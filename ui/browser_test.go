@@ -192,6 +192,8 @@ func testFilters(e *env) {
 	// Custom starts from the window on screen; a date typed in goes to the URL.
 	e.do(chromedp.Click(`button[data-range="custom"]`))
 	e.waitJS("the custom range in the URL", `(p => p.get("from") === "`+from+`" && p.get("to") === "`+latest+`" && !p.has("range"))(new URLSearchParams(location.search))`, 5*time.Second)
+	// The URL changes before the date inputs render: wait for them.
+	e.waitJS("the date inputs", `document.querySelector("#filter-from") !== null`, 5*time.Second)
 	eval[chromedp.Void](e, `(() => { const i = document.querySelector("#filter-from");
 		i.value = "2024-10-24"; i.dispatchEvent(new Event("change", {bubbles: true})); })()`)
 	e.waitJS("the new start in the URL", `new URLSearchParams(location.search).get("from") === "2024-10-24"`, 5*time.Second)

@@ -87,7 +87,7 @@ func (p *filesPage) refresh(ctx app.Context) {
 				return
 			}
 			p.err = ""
-			p.files, p.nextBefore = page.Files, page.NextBefore
+			p.files, p.nextBefore = mergeNewest(p.files, p.nextBefore, page)
 			p.matchUploads()
 		})
 	})
@@ -108,8 +108,7 @@ func (p *filesPage) more(ctx app.Context) {
 				return
 			}
 			p.err = ""
-			p.files = append(p.files, page.Files...)
-			p.nextBefore = page.NextBefore
+			p.files, p.nextBefore = mergeOlder(p.files, p.nextBefore, page)
 		})
 	})
 }
