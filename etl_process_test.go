@@ -152,6 +152,12 @@ func TestWorkerKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 	t.Logf("kill schedule seed %d", seed)
 	kills := 0
 	for kills < killCount() {
+		// The killed worker's database sessions end when PostgreSQL sees its sockets close:
+		// wait for that, so that the load seen below is the new worker's own.
+		settle := time.Now().Add(10 * time.Second)
+		for loadInProgress(t) && time.Now().Before(settle) {
+			time.Sleep(10 * time.Millisecond)
+		}
 		cmd := startETL(t, env)
 		// Kill it while it writes: once a load is under way, at a random moment.
 		deadline := time.Now().Add(20 * time.Second)

@@ -23,7 +23,8 @@ type filesPage struct {
 
 	files      []api.File
 	nextBefore int64
-	loading    bool
+	refreshing bool // the newest rows are being read (on a new file, in the background)
+	olderBusy  bool // an older page is being read: "Older files" waits for it
 	err        string
 	lastFile   int64 // last_file_id of the newest snapshot: a change means a new ledger row
 
@@ -76,12 +77,12 @@ func (p *filesPage) OnNav(ctx app.Context) {
 // refresh reads the newest rows again, as many as are on screen.
 func (p *filesPage) refresh(ctx app.Context) {
 	limit := max(filesPageSize, min(len(p.files), 500))
-	p.loading = true
+	p.refreshing = true
 	ctx.Async(func() {
 		var page api.FilesPage
 		err := getJSON(ctx, "/api/files", url.Values{"limit": {strconv.Itoa(limit)}}, &page)
 		ctx.Dispatch(func(ctx app.Context) {
-			p.loading = false
+			p.refreshing = false
 			if err != nil {
 				p.err = err.Error()
 				return
@@ -96,13 +97,13 @@ func (p *filesPage) refresh(ctx app.Context) {
 // more reads the next, older page of the ledger.
 func (p *filesPage) more(ctx app.Context) {
 	before := p.nextBefore
-	p.loading = true
+	p.olderBusy = true
 	ctx.Async(func() {
 		var page api.FilesPage
 		q := url.Values{"limit": {strconv.Itoa(filesPageSize)}, "before": {strconv.FormatInt(before, 10)}}
 		err := getJSON(ctx, "/api/files", q, &page)
 		ctx.Dispatch(func(ctx app.Context) {
-			p.loading = false
+			p.olderBusy = false
 			if err != nil {
 				p.err = err.Error()
 				return

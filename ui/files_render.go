@@ -122,11 +122,11 @@ func (p *filesPage) renderLedger() app.UI {
 				),
 			),
 		),
-		app.If(len(p.files) == 0 && !p.loading && p.err == "", func() app.UI {
+		app.If(len(p.files) == 0 && !p.refreshing && p.err == "", func() app.UI {
 			return app.P().Class("empty").Text("No files loaded yet. Drop one above.")
 		}),
 		app.If(p.nextBefore != 0, func() app.UI {
-			return app.Button().Class("button").ID("ledger-more").Disabled(p.loading).Text("Older files").
+			return app.Button().Class("button").ID("ledger-more").Disabled(p.olderBusy).Text("Older files").
 				OnClick(func(ctx app.Context, e app.Event) { p.more(ctx) })
 		}),
 	)
