@@ -119,43 +119,19 @@ func computeFixtureTruth(t testing.TB, files []string) fixtureTruth {
 	t.Helper()
 	var truth fixtureTruth
 	first := map[string]*big.Rat{}
-	rat := func(s string) *big.Rat {
-		r, ok := new(big.Rat).SetString(s)
-		if !ok {
-			return nil
-		}
-		return r
-	}
-	cent := big.NewRat(1, 100)
-	within := func(a, b *big.Rat) bool {
-		d := new(big.Rat).Sub(a, b)
-		return d.Abs(d).Cmp(cent) <= 0
-	}
 	for _, path := range files {
 		for _, row := range fixtures.Rows(t, path) {
 			truth.rows++
-			q := rat(row.Get(t, "quantitysold"))
-			price := rat(row.Get(t, "unitprice"))
-			disc := rat(row.Get(t, "discount"))
-			total := rat(row.Get(t, "totalvaluewithdiscount", "totalvalue"))
-			status := strings.ToLower(row.Get(t, "paymentstatus"))
-			ok := q != nil && price != nil && disc != nil && total != nil && q.IsInt() && q.Sign() > 0 &&
-				(status == "paid" || status == "pending" || status == "canceled" || status == "cancelled")
-			if ok {
-				want := new(big.Rat).Mul(q, price)
-				want.Mul(want, new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(disc, big.NewRat(100, 1))))
-				ok = within(want, total)
-			}
+			sale, ok := row.Sale(t)
 			if !ok {
 				truth.rejects++
 				continue
 			}
-			id := row.Get(t, "saleid")
-			if _, seen := first[id]; seen {
+			if _, seen := first[sale.ID]; seen {
 				truth.duplicates++
 				continue
 			}
-			first[id] = total
+			first[sale.ID] = sale.Total
 		}
 	}
 	sum := new(big.Rat)

@@ -25,54 +25,27 @@ type truthSale struct {
 // winning (the fixtures repeat sales across files).
 func fixtureSales(t *testing.T, files []string) []truthSale {
 	t.Helper()
-	rat := func(s string) *big.Rat {
-		r, ok := new(big.Rat).SetString(s)
-		if !ok {
-			return nil
-		}
-		return r
-	}
-	cent := big.NewRat(1, 100)
 	seen := map[string]bool{}
 	var out []truthSale
 	for _, path := range files {
 		for _, row := range fixtures.Rows(t, path) {
-			get := func(names ...string) string { return row.Get(t, names...) }
-			q := rat(get("quantitysold"))
-			price := rat(get("unitprice"))
-			disc := rat(get("discount"))
-			total := rat(get("totalvaluewithdiscount", "totalvalue"))
-			status := strings.ToLower(get("paymentstatus"))
-			ok := q != nil && price != nil && disc != nil && total != nil && q.IsInt() && q.Sign() > 0
-			switch status {
-			case "paid", "pending", "canceled":
-			case "cancelled":
-				status = "canceled"
-			default:
-				ok = false
-			}
-			if ok {
-				want := new(big.Rat).Mul(q, price)
-				want.Mul(want, new(big.Rat).Sub(big.NewRat(1, 1), new(big.Rat).Quo(disc, big.NewRat(100, 1))))
-				d := want.Sub(want, total)
-				ok = d.Abs(d).Cmp(cent) <= 0
-			}
+			sale, ok := row.Sale(t)
 			if !ok {
 				continue
 			}
-			id := strings.ToLower(get("saleid"))
+			id := strings.ToLower(sale.ID)
 			if seen[id] {
 				continue
 			}
 			seen[id] = true
 			profit := int64(0)
-			if p := rat(get("grossprofit")); p != nil {
-				profit = cents(p)
+			if sale.Profit != nil {
+				profit = cents(sale.Profit)
 			}
 			out = append(out, truthSale{
-				date: get("saledate"), category: get("productcategory"), region: get("salesregion"),
-				channel: get("saleschannel"), product: get("productname"), rep: get("salesrepresentative", "salesrep"),
-				status: status, quantity: q.Num().Int64(), total: cents(total), profit: profit,
+				date: sale.Date, category: sale.Category, region: sale.Region,
+				channel: sale.Channel, product: sale.Product, rep: sale.Rep,
+				status: sale.Status, quantity: sale.Quantity.Num().Int64(), total: cents(sale.Total), profit: profit,
 			})
 		}
 	}
