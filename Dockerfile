@@ -16,9 +16,9 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 COPY --from=echarts /src/node_modules/echarts/dist/echarts.min.js ui/web/echarts.min.js
-RUN GOOS=js GOARCH=wasm go build -trimpath -ldflags '-s -w' -o ui/web/app.wasm . \
+RUN GOOS=js GOARCH=wasm go build -trimpath -ldflags '-s -w' -o ui/web/app.wasm ./ui/wasm \
  && gzip -9 -n -k -f ui/web/app.wasm
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/salespulse .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X salespulse/internal/cli.version=${VERSION}" -o /out/salespulse .
 
 # A small image with nothing but the binary, run as an unprivileged user.
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -1,7 +1,7 @@
 # salespulse: build, test, benchmark.
 GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+LDFLAGS := -s -w -X salespulse/internal/cli.version=$(VERSION)
 
 .PHONY: build demo test vet compose-check generate fuzz bench bench-load bench-worker bench-freshness bench-kpi bench-fanout clean
 
@@ -15,8 +15,11 @@ test: web vet compose-check ## the whole test suite (needs PostgreSQL, Chromium,
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzTransform$$' -fuzztime 20s ./etl
 
-vet: ## static checks, and generated SQL code in step with the .sql files
+vet: ## static checks (go vet, staticcheck, also of the WebAssembly build), generated SQL code in step with the .sql files, gofmt
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./ui/...
+	$(GO) tool staticcheck ./...
+	GOOS=js GOARCH=wasm $$($(GO) tool -n staticcheck) ./ui/...
 	$(GO) tool sqlc diff
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 
@@ -39,7 +42,7 @@ bench-worker: ## event-to-commit lag (20 files of 1,000 rows); worker path again
 	$(GO) test ./etl -run '^$$' -bench 'EventToCommit|WorkerThroughput' -benchtime 1x
 
 bench-freshness: web ## demo stack: PUT of a 1,000-row file to the snapshot naming it, 20 files
-	$(GO) test . -run '^$$' -bench Freshness -benchtime 1x
+	$(GO) test ./internal/cli -run '^$$' -bench Freshness -benchtime 1x
 
 bench-kpi: ## KPI snapshot latency with 10 million sales (builds them once, about 15 minutes)
 	scripts/bench-kpi.sh
@@ -57,7 +60,7 @@ clean:
 WEB := ui/web
 
 web: $(WEB)/echarts.min.js ## the dashboard: app.wasm (and a gzip -9 copy) and ECharts, into ui/web
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $(WEB)/app.wasm .
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o $(WEB)/app.wasm ./ui/wasm
 	gzip -9 -n -k -f $(WEB)/app.wasm
 	@echo "app.wasm: $$(wc -c <$(WEB)/app.wasm) bytes, $$(wc -c <$(WEB)/app.wasm.gz) gzipped"
 

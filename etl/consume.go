@@ -14,7 +14,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"salespulse/s3event"
+	"salespulse/etl/s3event"
 )
 
 // Worker consumes object-created events from a Kafka topic and loads each object once. It is

@@ -16,17 +16,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"salespulse/config"
-	"salespulse/devstack"
-	"salespulse/s3event"
+	"salespulse/etl/devstack"
+	"salespulse/etl/s3event"
+	"salespulse/internal/poll"
 )
 
 // stack is Kafka and S3 in the test process, on free ports.
 type stack struct {
 	*devstack.Stack
-	s3    *s3.Client
-	kafka config.Kafka
-	topic string
+	s3      *s3.Client
+	kafka   KafkaOptions
+	brokers []string
+	group   string
+	topic   string
 }
 
 func startStack(t testing.TB, cfg devstack.Config) *stack {
@@ -44,7 +46,7 @@ func startStack(t testing.TB, cfg devstack.Config) *stack {
 	t.Cleanup(func() { st.Close() })
 	s := &stack{Stack: st, topic: devstack.DefaultTopic}
 	if st.KafkaAddr() != "" {
-		s.kafka = config.Kafka{Brokers: []string{st.KafkaAddr()}, Topic: s.topic, Group: "test-" + t.Name(), ClientID: "test"}
+		s.kafka, s.brokers, s.group = KafkaOptions{ClientID: "test"}, []string{st.KafkaAddr()}, "test-"+t.Name()
 	}
 	if st.S3Endpoint() != "" {
 		s.s3 = s3Client(t, st.S3Endpoint())
@@ -53,7 +55,7 @@ func startStack(t testing.TB, cfg devstack.Config) *stack {
 }
 
 func s3Client(t testing.TB, endpoint string) *s3.Client {
-	c, err := NewS3Client(context.Background(), config.S3{
+	c, err := NewS3Client(context.Background(), S3Options{
 		AccessKeyID: "test", SecretAccessKey: "test", Region: "us-east-1", Endpoint: endpoint,
 	})
 	if err != nil {
@@ -75,7 +77,7 @@ func (s *stack) put(t testing.TB, key string, body []byte) {
 // publish sends a raw message to the events topic, as another producer would.
 func (s *stack) publish(t testing.TB, value []byte) {
 	t.Helper()
-	p, err := sarama.NewSyncProducer(s.kafka.Brokers, NewSaramaConfig(s.kafka))
+	p, err := sarama.NewSyncProducer(s.brokers, NewSaramaConfig(s.kafka))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +90,7 @@ func (s *stack) publish(t testing.TB, value []byte) {
 // deadLetters reads everything on the dead-letter topic so far.
 func (s *stack) deadLetters(t *testing.T) []DeadLetter {
 	t.Helper()
-	c, err := sarama.NewConsumer(s.kafka.Brokers, NewSaramaConfig(s.kafka))
+	c, err := sarama.NewConsumer(s.brokers, NewSaramaConfig(s.kafka))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func (s *stack) deadLetters(t *testing.T) []DeadLetter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, _ := sarama.NewClient(s.kafka.Brokers, NewSaramaConfig(s.kafka))
+	client, _ := sarama.NewClient(s.brokers, NewSaramaConfig(s.kafka))
 	defer client.Close()
 	var out []DeadLetter
 	for _, p := range parts {
@@ -139,18 +141,17 @@ type runningWorker struct {
 
 func (s *stack) startWorker(t testing.TB, group string) *runningWorker {
 	t.Helper()
-	kc := s.kafka
-	if group != "" {
-		kc.Group = group
+	if group == "" {
+		group = s.group
 	}
-	scfg := NewSaramaConfig(kc)
+	scfg := NewSaramaConfig(s.kafka)
 	scfg.Consumer.Group.Session.Timeout = 6 * time.Second
 	scfg.Consumer.Group.Heartbeat.Interval = 500 * time.Millisecond
-	cg, err := sarama.NewConsumerGroup(kc.Brokers, kc.Group, scfg)
+	cg, err := sarama.NewConsumerGroup(s.brokers, group, scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlq, err := sarama.NewSyncProducer(kc.Brokers, scfg)
+	dlq, err := sarama.NewSyncProducer(s.brokers, scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,18 +192,6 @@ func (rw *runningWorker) results() []Result {
 	return append([]Result(nil), rw.settled...)
 }
 
-// waitFor polls until cond holds or the deadline passes.
-func waitFor(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func settledCount(t *testing.T, rws ...*runningWorker) int {
 	n := 0
 	for _, rw := range rws {
@@ -217,7 +206,7 @@ func TestUploadedFilesLoadOnceWhateverTheEvents(t *testing.T) {
 	w := s.startWorker(t, "")
 	day := generated(t, GenerateOptions{Rows: 1000, Seed: 21})
 	s.put(t, "incoming/2024-03-01 sales.csv", day)
-	waitFor(t, "the upload to load", 20*time.Second, func() bool { return settledCount(t, w) == 1 })
+	poll.Until(t, "the upload to load", 20*time.Second, func() bool { return settledCount(t, w) == 1 })
 	if r := w.results()[0]; r.Status != StatusLoaded || r.RowsLoaded != 1000 || r.File != "s3://sales/incoming/2024-03-01 sales.csv" {
 		t.Fatalf("%+v", r)
 	}
@@ -226,16 +215,16 @@ func TestUploadedFilesLoadOnceWhateverTheEvents(t *testing.T) {
 	s.publish(t, s3event.New("sales", "incoming/2024-03-01 sales.csv", int64(len(day)), etagOf(t, s, "incoming/2024-03-01 sales.csv"),
 		s3event.ObjectCreatedPut, time.Now(), "1"))
 	s.put(t, "incoming/copy.csv", day)
-	waitFor(t, "the repeats to settle", 20*time.Second, func() bool { return settledCount(t, w) == 3 })
+	poll.Until(t, "the repeats to settle", 20*time.Second, func() bool { return settledCount(t, w) == 3 })
 	for _, r := range w.results()[1:] {
 		if r.Status != StatusSkipped {
 			t.Errorf("a repeat was not skipped: %+v", r)
 		}
 	}
-	if n := scalar(t, `SELECT count(*) FROM sales`); n != 1000 {
+	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != 1000 {
 		t.Errorf("sales %d, want 1000", n)
 	}
-	if n := scalar(t, `SELECT count(*) FROM ingested_files`); n != 1 {
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files`); n != 1 {
 		t.Errorf("%d ledger rows, want 1", n)
 	}
 	var etag string
@@ -264,7 +253,7 @@ func TestBadEventsAndFilesGoToDeadLettersAndTheNextFileLoads(t *testing.T) {
 	s.publish(t, []byte("this is not an event"))
 	s.put(t, "notes.txt", []byte("ignored: not .csv"))
 	s.put(t, "good.csv", generated(t, GenerateOptions{Rows: 50, Seed: 3}))
-	waitFor(t, "four files to settle", 20*time.Second, func() bool { return settledCount(t, w) == 4 })
+	poll.Until(t, "four files to settle", 20*time.Second, func() bool { return settledCount(t, w) == 4 })
 
 	byKey := map[string]Result{}
 	for _, r := range w.results() {
@@ -282,7 +271,7 @@ func TestBadEventsAndFilesGoToDeadLettersAndTheNextFileLoads(t *testing.T) {
 		t.Errorf("the file after the bad ones: %+v", r)
 	}
 	var dls []DeadLetter
-	waitFor(t, "four dead letters", 10*time.Second, func() bool { dls = s.deadLetters(t); return len(dls) >= 4 })
+	poll.Until(t, "four dead letters", 10*time.Second, func() bool { dls = s.deadLetters(t); return len(dls) >= 4 })
 	got := map[string]DeadLetter{}
 	for _, dl := range dls {
 		got[dl.Key] = dl
@@ -303,11 +292,11 @@ func TestBadEventsAndFilesGoToDeadLettersAndTheNextFileLoads(t *testing.T) {
 	}
 	// The event of a file that failed, again (a replay): settled already, nothing new.
 	s.publish(t, s3event.New("sales", "garbage.csv", 20, etagOf(t, s, "garbage.csv"), s3event.ObjectCreatedPut, time.Now(), "9"))
-	waitFor(t, "the repeat to settle", 10*time.Second, func() bool { return settledCount(t, w) == 5 })
+	poll.Until(t, "the repeat to settle", 10*time.Second, func() bool { return settledCount(t, w) == 5 })
 	if r := w.results()[4]; r.Status != StatusSkipped {
 		t.Errorf("the failed file's event again: %+v, want skipped", r)
 	}
-	if n := scalar(t, `SELECT count(*) FROM ingested_files`); n != 4 {
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files`); n != 4 {
 		t.Errorf("%d ledger rows, want 4", n)
 	}
 	if n := len(s.deadLetters(t)); n != 4 {
@@ -324,15 +313,15 @@ func TestTwoWorkersInOneGroupLoadEachFileOnce(t *testing.T) {
 	for i := range files {
 		s.put(t, fmt.Sprintf("day-%02d.csv", i), generated(t, GenerateOptions{Rows: 200, Seed: uint64(1000 + i)}))
 	}
-	waitFor(t, "every file to settle", 60*time.Second, func() bool { return settledCount(t, a, b) >= files })
+	poll.Until(t, "every file to settle", 60*time.Second, func() bool { return settledCount(t, a, b) >= files })
 	time.Sleep(500 * time.Millisecond) // a double load would show up now
 	if n := settledCount(t, a, b); n != files {
 		t.Errorf("%d settlements for %d files", n, files)
 	}
-	if n := scalar(t, `SELECT count(*) FROM ingested_files WHERE status = 'loaded'`); n != files {
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE status = 'loaded'`); n != files {
 		t.Errorf("%d files loaded, want %d", n, files)
 	}
-	if n := scalar(t, `SELECT count(*) FROM sales`); n != files*200 {
+	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != files*200 {
 		t.Errorf("sales %d, want %d", n, files*200)
 	}
 	if len(a.results()) == 0 || len(b.results()) == 0 {
@@ -363,7 +352,7 @@ func TestAStoreOutageIsWaitedOutNotSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer back.Close()
-	waitFor(t, "the file to load once the store is back", 20*time.Second, func() bool { return settledCount(t, w) == 1 })
+	poll.Until(t, "the file to load once the store is back", 20*time.Second, func() bool { return settledCount(t, w) == 1 })
 	if r := w.results()[0]; r.Status != StatusLoaded || r.RowsLoaded != 100 {
 		t.Errorf("%+v", r)
 	}
@@ -379,7 +368,7 @@ func TestWatchAnnouncesEachObjectVersionOnce(t *testing.T) {
 	}
 	st.put(t, "in/readme.txt", []byte("not a csv"))
 	st.put(t, "elsewhere/9.csv", generated(t, GenerateOptions{Rows: 30, Seed: 59}))
-	p, err := sarama.NewSyncProducer(k.kafka.Brokers, NewSaramaConfig(k.kafka))
+	p, err := sarama.NewSyncProducer(k.brokers, NewSaramaConfig(k.kafka))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +389,7 @@ func TestWatchAnnouncesEachObjectVersionOnce(t *testing.T) {
 	// Five events, four objects: in/1.csv was replaced before the worker ran, so its first
 	// event fetches the current version and its second finds that version loaded.
 	w := k.startWorker(t, "")
-	waitFor(t, "the announced files to settle", 20*time.Second, func() bool { return settledCount(t, w) == 5 })
+	poll.Until(t, "the announced files to settle", 20*time.Second, func() bool { return settledCount(t, w) == 5 })
 	statuses := map[string]int{}
 	for _, r := range w.results() {
 		statuses[r.Status]++
@@ -408,7 +397,7 @@ func TestWatchAnnouncesEachObjectVersionOnce(t *testing.T) {
 	if statuses[StatusLoaded] != 4 || statuses[StatusSkipped] != 1 {
 		t.Errorf("settled %v, want 4 loaded and 1 skipped", statuses)
 	}
-	if n := scalar(t, `SELECT count(*) FROM sales`); n != 30+40+30+30 {
+	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != 30+40+30+30 {
 		t.Errorf("sales %d, want %d (in/1.csv in its 40-row version)", n, 30+40+30+30)
 	}
 }

@@ -16,19 +16,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-
-	"salespulse/config"
 )
 
 // ErrGone means a file's object no longer exists: its event can never be loaded, whereas any
 // other failure to read it may pass and is tried again.
 var ErrGone = errors.New("the object no longer exists")
 
-// NewS3Client makes an S3 client from the settings. With S3_ENDPOINT (MinIO and other
-// S3-compatible stores) it addresses buckets path-style and asks for checksums only where
-// S3 requires them, as such stores expect. Without explicit keys it uses the standard AWS
-// credential chain.
-func NewS3Client(ctx context.Context, cfg config.S3) (*s3.Client, error) {
+// S3Options say how to reach the object store.
+type S3Options struct {
+	Endpoint        string // an S3-compatible store (MinIO, ...); empty for AWS
+	Region          string
+	AccessKeyID     string // with SecretAccessKey; empty for the standard AWS credential chain
+	SecretAccessKey string
+}
+
+// NewS3Client makes an S3 client. With an Endpoint (MinIO and other S3-compatible stores) it
+// addresses buckets path-style and asks for checksums only where S3 requires them, as such
+// stores expect. Without explicit keys it uses the standard AWS credential chain.
+func NewS3Client(ctx context.Context, cfg S3Options) (*s3.Client, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
 	if cfg.AccessKeyID != "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(

@@ -151,8 +151,6 @@ func (f *fold) addFoldRep(r db.FoldRep) {
 
 func (f *fold) full() bool { return len(f.products)+len(f.reps) >= foldLimit }
 
-func (f *fold) empty() bool { return len(f.products)+len(f.reps) == 0 }
-
 // deltas are rollup rows ready for the delta tables.
 type deltas struct {
 	cube     []db.CopyDeltaCubeParams

@@ -39,9 +39,9 @@ const (
 )
 
 type columnSpec struct {
-	display  string // the original generator's display header
-	snake    string // its snake_case header
-	required bool
+	display  string   // the original generator's display header
+	snake    string   // its snake_case header
+	required bool     // the header must have it, and every row a value in it
 	aliases  []string // further spellings, compared normalised
 }
 

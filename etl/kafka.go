@@ -10,14 +10,25 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/xdg-go/scram"
-
-	"salespulse/config"
 )
+
+// KafkaOptions are the client settings of every connection to the brokers.
+type KafkaOptions struct {
+	ClientID      string
+	SASLUsername  string // SASL is on when set
+	SASLPassword  string
+	SASLMechanism string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+	TLS           bool
+	TLSCA         []byte // PEM certificates to trust besides the system's
+	// SessionTimeout is how long the group waits for a silent member (a crashed worker)
+	// before giving its partitions to the others.
+	SessionTimeout time.Duration
+}
 
 // NewSaramaConfig is the Kafka client setup shared by the worker, its dead-letter producer
 // and `watch`: client id, SASL (PLAIN or SCRAM) and TLS as hosted Kafka needs, acks from all
 // replicas, and offsets committed only for messages marked done.
-func NewSaramaConfig(cfg config.Kafka) *sarama.Config {
+func NewSaramaConfig(cfg KafkaOptions) *sarama.Config {
 	c := sarama.NewConfig()
 	c.ClientID = cfg.ClientID
 	c.Version = sarama.V2_8_0_0

@@ -15,8 +15,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
-
-	"salespulse/config"
 )
 
 // testCA makes a certificate authority and a server certificate for 127.0.0.1 signed by it.
@@ -66,16 +64,15 @@ func TestKafkaSASLAndTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cluster.Close()
-			kc := config.Kafka{
-				Brokers: cluster.ListenAddrs(), ClientID: "test", SASLUsername: "alice", SASLPassword: "s3cret",
-				SASLMechanism: c.mechanism, TLS: c.tls,
+			kc := KafkaOptions{
+				ClientID: "test", SASLUsername: "alice", SASLPassword: "s3cret", SASLMechanism: c.mechanism, TLS: c.tls,
 			}
 			if c.tls {
 				kc.TLSCA = caPEM
 			}
 			scfg := NewSaramaConfig(kc)
 			scfg.Metadata.Retry.Max = 0
-			p, err := sarama.NewSyncProducer(kc.Brokers, scfg)
+			p, err := sarama.NewSyncProducer(cluster.ListenAddrs(), scfg)
 			if err != nil {
 				t.Fatalf("connect with %s: %v", c.mechanism, err)
 			}
@@ -87,7 +84,7 @@ func TestKafkaSASLAndTLS(t *testing.T) {
 			kc.SASLPassword = "wrong"
 			bad := NewSaramaConfig(kc)
 			bad.Metadata.Retry.Max = 0
-			if p, err := sarama.NewSyncProducer(kc.Brokers, bad); err == nil {
+			if p, err := sarama.NewSyncProducer(cluster.ListenAddrs(), bad); err == nil {
 				p.Close()
 				t.Errorf("a wrong password got in with %s", c.mechanism)
 			}

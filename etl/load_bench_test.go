@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"salespulse/internal/pgtest"
+	"salespulse/schema/schematest"
 )
 
 // BenchmarkLoadFile loads BENCH_CSV into a fresh database, e.g.
@@ -18,7 +18,7 @@ func BenchmarkLoadFile(b *testing.B) {
 	}
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		d := pgtest.New("bench")
+		d := schematest.New("bench")
 		src, err := NewLocalFile(path)
 		if err != nil {
 			b.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,16 +12,16 @@ import (
 	"testing"
 	"time"
 
-	"salespulse/internal/fixtures"
-	"salespulse/internal/pgtest"
+	"salespulse/internal/oracle"
 	"salespulse/queries/db"
+	"salespulse/schema/schematest"
 )
 
-var testDB *pgtest.DB
+var testDB *schematest.DB
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m, "etl", &testDB)) }
+func TestMain(m *testing.M) { os.Exit(schematest.Run(m, "etl", &testDB)) }
 
-func fixtureFiles(t testing.TB) []string { return fixtures.Paths(t) }
+func fixtureFiles(t testing.TB) []string { return oracle.Fixtures(t) }
 
 func newLoader() *Loader { return &Loader{Pool: testDB.Pool, MaxRejectRatio: 0.5} }
 
@@ -62,15 +61,6 @@ func generated(t testing.TB, opt GenerateOptions) []byte {
 	return b.Bytes()
 }
 
-func scalar(t testing.TB, sql string, args ...any) int64 {
-	t.Helper()
-	var n int64
-	if err := testDB.Pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
-}
-
 // assertConsistent checks every rollup and the ledger against a recomputation from sales,
 // and the ledger's own arithmetic.
 func assertConsistent(t testing.TB) {
@@ -88,7 +78,7 @@ func assertConsistent(t testing.TB) {
 			t.Errorf("%s differs from a recomputation over sales: %d", name, n)
 		}
 	}
-	if n := scalar(t, `SELECT count(*) FROM ingested_files WHERE rows_total <> rows_loaded + rows_rejected + rows_duplicate`); n != 0 {
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE rows_total <> rows_loaded + rows_rejected + rows_duplicate`); n != 0 {
 		t.Errorf("%d ledger rows whose counts do not add up", n)
 	}
 }
@@ -108,43 +98,19 @@ func rollupDigest(t testing.TB) string {
 	return s
 }
 
-// fixtureTruth is computed from the files with encoding/csv and exact rationals, without any
-// of the loader's code: what loading all of them must give.
+// fixtureTruth is what loading files must give, as the oracle computes it.
 type fixtureTruth struct {
-	rows, rejects, distinct, duplicates int
+	rows, rejects, distinct, duplicates int64
 	totalCents                          int64
 }
 
 func computeFixtureTruth(t testing.TB, files []string) fixtureTruth {
 	t.Helper()
-	var truth fixtureTruth
-	first := map[string]*big.Rat{}
-	for _, path := range files {
-		for _, row := range fixtures.Rows(t, path) {
-			truth.rows++
-			sale, ok := row.Sale(t)
-			if !ok {
-				truth.rejects++
-				continue
-			}
-			if _, seen := first[sale.ID]; seen {
-				truth.duplicates++
-				continue
-			}
-			first[sale.ID] = sale.Total
-		}
+	in := oracle.New()
+	for _, f := range files {
+		in.AddFile(t, f)
 	}
-	sum := new(big.Rat)
-	for _, v := range first {
-		sum.Add(sum, v)
-	}
-	cents := new(big.Rat).Mul(sum, big.NewRat(100, 1))
-	if !cents.IsInt() {
-		t.Fatalf("fixture total %s is not whole cents", sum.FloatString(4))
-	}
-	truth.distinct = len(first)
-	truth.totalCents = cents.Num().Int64()
-	return truth
+	return fixtureTruth{rows: in.Rows, rejects: in.Rejects, distinct: in.Distinct(), duplicates: in.Duplicates, totalCents: in.TotalCents()}
 }
 
 func TestFixturesLoadExactlyInAnyOrderAndOnce(t *testing.T) {
@@ -165,20 +131,20 @@ func TestFixturesLoadExactlyInAnyOrderAndOnce(t *testing.T) {
 		if res.RowsTotal != res.RowsLoaded+res.RowsRejected+res.RowsDuplicate {
 			t.Errorf("%s: counts do not add up: %+v", f, res)
 		}
-		got.rows += int(res.RowsTotal)
-		got.rejects += int(res.RowsRejected)
-		got.duplicates += int(res.RowsDuplicate)
+		got.rows += res.RowsTotal
+		got.rejects += res.RowsRejected
+		got.duplicates += res.RowsDuplicate
 	}
-	got.distinct = int(scalar(t, `SELECT count(*) FROM sales`))
-	got.totalCents = scalar(t, `SELECT sum(total_value_cents) FROM sales`)
+	got.distinct = testDB.Int(t, `SELECT count(*) FROM sales`)
+	got.totalCents = testDB.Int(t, `SELECT sum(total_value_cents) FROM sales`)
 	if got != truth {
 		t.Fatalf("loaded %+v, want %+v", got, truth)
 	}
-	if n := scalar(t, `SELECT count(*) FROM rejected_rows`); n != int64(truth.rejects) {
+	if n := testDB.Int(t, `SELECT count(*) FROM rejected_rows`); n != truth.rejects {
 		t.Errorf("rejected_rows holds %d entries, want %d", n, truth.rejects)
 	}
 	// The KPI total the dashboard shows comes from the rollups and must match to the cent.
-	if n := scalar(t, `SELECT sum(sales_cents)::bigint FROM kpi_cube
+	if n := testDB.Int(t, `SELECT sum(sales_cents)::bigint FROM kpi_cube
 		WHERE grain = 'm' AND category = '' AND region = '' AND channel = ''`); n != truth.totalCents {
 		t.Errorf("rollup total %d cents, want %d", n, truth.totalCents)
 	}
@@ -232,7 +198,7 @@ func TestMergePathCountsDuplicatesAndKeepsFirstOccurrence(t *testing.T) {
 	if name == "Someone Else" {
 		t.Error("a later duplicate in the file replaced the first occurrence")
 	}
-	if n := scalar(t, `SELECT count(*) FROM sales`); n != 700 {
+	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != 700 {
 		t.Errorf("sales holds %d rows, want 700", n)
 	}
 	assertConsistent(t)
@@ -253,13 +219,13 @@ func TestTooManyRejectsFailTheWholeFile(t *testing.T) {
 		!strings.Contains(res.Error, "over the 50% limit") {
 		t.Fatalf("got %+v", res)
 	}
-	if n := scalar(t, `SELECT count(*) FROM sales`); n != 0 {
+	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != 0 {
 		t.Errorf("a refused file loaded %d sales", n)
 	}
-	if n := scalar(t, `SELECT count(*) FROM rejected_rows WHERE file_id = $1`, res.FileID); n != int64(st.Invalid) {
+	if n := testDB.Int(t, `SELECT count(*) FROM rejected_rows WHERE file_id = $1`, res.FileID); n != int64(st.Invalid) {
 		t.Errorf("%d rejected rows recorded, want the %d invalid ones", n, st.Invalid)
 	}
-	if n := scalar(t, `SELECT count(*) FROM ingested_files WHERE id = $1 AND status = 'failed' AND error <> ''`, res.FileID); n != 1 {
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE id = $1 AND status = 'failed' AND error <> ''`, res.FileID); n != 1 {
 		t.Error("no failed ledger row with its reason")
 	}
 	assertConsistent(t)
@@ -291,7 +257,7 @@ func TestFilesThatCannotBeReadFailWithAReason(t *testing.T) {
 			t.Errorf("%s: got %+v, want failed with %q", name, res, c.reason)
 		}
 	}
-	if n := scalar(t, `SELECT count(*) FROM ingested_files WHERE status = 'failed'`); n != int64(len(cases)) {
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE status = 'failed'`); n != int64(len(cases)) {
 		t.Errorf("%d failed ledger rows, want %d", n, len(cases))
 	}
 	assertConsistent(t)
@@ -344,7 +310,7 @@ func TestConcurrentLoadsKeepRollupsExact(t *testing.T) {
 		loaded += r.RowsLoaded
 		dups += r.RowsDuplicate
 	}
-	if n := scalar(t, `SELECT count(*) FROM sales`); n != loaded || n != 6*600+300 {
+	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != loaded || n != 6*600+300 {
 		t.Errorf("sales %d, loaded %d, want %d distinct", n, loaded, 6*600+300)
 	}
 	if dups != 6*300-300 {
@@ -398,7 +364,7 @@ func TestSameBytesAtOnceLoadOnce(t *testing.T) {
 	if !(statuses[0] == StatusLoaded && statuses[1] == StatusSkipped || statuses[0] == StatusSkipped && statuses[1] == StatusLoaded) {
 		t.Fatalf("got %v, want one loaded and one skipped", statuses)
 	}
-	if n := scalar(t, `SELECT count(*) FROM sales`); n != 2000 {
+	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != 2000 {
 		t.Errorf("sales %d, want 2000", n)
 	}
 	assertConsistent(t)

@@ -78,43 +78,43 @@ func (r *rowRules) check(rec *record) (Sale, *Reject) {
 	s.Line = rec.line
 	p := &s.CopySalesParams
 
-	p.SaleDate = r.date(rec, colSaleDate, true)
-	p.SaleID = r.text(rec, colSaleID, true, false).String
+	p.SaleDate = r.date(rec, colSaleDate)
+	p.SaleID = r.text(rec, colSaleID).String
 	p.SaleKey = saleKey([]byte(p.SaleID))
-	p.ProductID = r.text(rec, colProductID, true, false).String
-	p.ProductName = r.text(rec, colProductName, true, true).String
-	p.ProductCategory = r.text(rec, colProductCategory, true, true).String
+	p.ProductID = r.text(rec, colProductID).String
+	p.ProductName = r.text(rec, colProductName).String
+	p.ProductCategory = r.text(rec, colProductCategory).String
 	quantity, qok := r.quantity(rec)
 	p.Quantity = int32(quantity)
-	price, pok := r.amount(rec, colUnitPrice, true, false)
+	price, pok := r.amount(rec, colUnitPrice)
 	p.UnitPriceCents = fixedToCents(price.Int64)
 	discount, dok := r.discount(rec)
 	s.discount = discount.Int64
 	if discount.Valid {
 		p.DiscountPct = pgtype.Numeric{Int: r.bigInt(discount.Int64), Exp: -4, Valid: true}
 	}
-	total, tok := r.amount(rec, colTotalValue, true, false)
+	total, tok := r.amount(rec, colTotalValue)
 	p.TotalValueCents = fixedToCents(total.Int64)
-	unitCost, ucok := r.amount(rec, colUnitCost, false, false)
+	unitCost, ucok := r.amount(rec, colUnitCost)
 	p.UnitCostCents = cents(unitCost)
-	totalCost, tcok := r.amount(rec, colTotalCost, false, false)
+	totalCost, tcok := r.amount(rec, colTotalCost)
 	p.TotalCostCents = cents(totalCost)
-	profit, gpok := r.amount(rec, colGrossProfit, false, true)
+	profit, gpok := r.amount(rec, colGrossProfit)
 	p.GrossProfitCents = cents(profit)
-	p.PaymentMethod = r.text(rec, colPaymentMethod, true, true).String
+	p.PaymentMethod = r.text(rec, colPaymentMethod).String
 	p.PaymentStatus = r.paymentStatus(rec)
-	p.PaymentDate = r.date(rec, colPaymentDate, false)
-	p.CustomerID = r.text(rec, colCustomerID, true, false).String
-	p.CustomerName = r.text(rec, colCustomerName, false, false)
-	p.SalesChannel = r.text(rec, colSalesChannel, true, true).String
-	p.SalesRegion = r.text(rec, colSalesRegion, true, true).String
-	p.SalesRep = r.text(rec, colSalesRep, true, true).String
-	p.CustomerRating = r.text(rec, colCustomerRating, false, true)
-	p.CustomerComments = r.text(rec, colCustomerComments, false, false)
-	shipping, _ := r.amount(rec, colShippingCost, false, false)
+	p.PaymentDate = r.date(rec, colPaymentDate)
+	p.CustomerID = r.text(rec, colCustomerID).String
+	p.CustomerName = r.text(rec, colCustomerName)
+	p.SalesChannel = r.text(rec, colSalesChannel).String
+	p.SalesRegion = r.text(rec, colSalesRegion).String
+	p.SalesRep = r.text(rec, colSalesRep).String
+	p.CustomerRating = r.text(rec, colCustomerRating)
+	p.CustomerComments = r.text(rec, colCustomerComments)
+	shipping, _ := r.amount(rec, colShippingCost)
 	p.ShippingCostCents = cents(shipping)
-	p.DeliveryStatus = r.text(rec, colDeliveryStatus, false, true)
-	p.DeliveryDate = r.date(rec, colDeliveryDate, false)
+	p.DeliveryStatus = r.text(rec, colDeliveryStatus)
+	p.DeliveryDate = r.date(rec, colDeliveryDate)
 
 	// Cross-field rules, each only when the fields it reads are valid.
 	if qok && pok && dok && tok && totalValueOff(quantity, price.Int64, discount.Int64, total.Int64) {
@@ -183,10 +183,18 @@ func (r *rowRules) field(rec *record, c column) []byte {
 
 // text reads a trimmed text field. Small sets of repeated values (categories, regions,
 // names of products and reps) are interned so a million rows do not hold a million copies.
-func (r *rowRules) text(rec *record, c column, required, intern bool) pgtype.Text {
+// recurring are the text columns whose values repeat from row to row (products, categories,
+// regions, ...): rows then share one string per value instead of allocating their own.
+var recurring = [numColumns]bool{
+	colProductName: true, colProductCategory: true, colPaymentMethod: true, colSalesChannel: true,
+	colSalesRegion: true, colSalesRep: true, colCustomerRating: true, colDeliveryStatus: true,
+}
+
+// text reads a text column; a required one must not be empty.
+func (r *rowRules) text(rec *record, c column) pgtype.Text {
 	b := r.field(rec, c)
 	if len(b) == 0 {
-		if required {
+		if columns[c].required {
 			r.fail(c, "is required")
 		}
 		return pgtype.Text{}
@@ -195,7 +203,7 @@ func (r *rowRules) text(rec *record, c column, required, intern bool) pgtype.Tex
 		r.fail(c, "%s", msg)
 		return pgtype.Text{}
 	}
-	if !intern {
+	if !recurring[c] {
 		return pgtype.Text{String: string(b), Valid: true}
 	}
 	if s, ok := r.intern[string(b)]; ok {
@@ -239,10 +247,10 @@ func textProblem(b []byte) string {
 }
 
 // date reads an ISO YYYY-MM-DD date. Dates repeat a lot, so parsed ones are remembered.
-func (r *rowRules) date(rec *record, c column, required bool) pgtype.Date {
+func (r *rowRules) date(rec *record, c column) pgtype.Date {
 	b := r.field(rec, c)
 	if len(b) == 0 {
-		if required {
+		if columns[c].required {
 			r.fail(c, "is required")
 		}
 		return pgtype.Date{}
@@ -304,10 +312,10 @@ func (r *rowRules) quantity(rec *record) (int64, bool) {
 }
 
 // amount reads money: ≥ 0 unless signed, at most maxMoney. The result is fixed point.
-func (r *rowRules) amount(rec *record, c column, required, signed bool) (pgtype.Int8, bool) {
+func (r *rowRules) amount(rec *record, c column) (pgtype.Int8, bool) {
 	b := r.field(rec, c)
 	if len(b) == 0 {
-		if required {
+		if columns[c].required {
 			r.fail(c, "is required")
 			return pgtype.Int8{}, false
 		}
@@ -319,7 +327,7 @@ func (r *rowRules) amount(rec *record, c column, required, signed bool) (pgtype.
 		r.fail(c, "%q is not a number", clip(b))
 	case v > maxMoney || v < -maxMoney:
 		r.fail(c, "%q is too large", clip(b))
-	case v < 0 && !signed:
+	case v < 0 && c != colGrossProfit: // the one amount that may be negative
 		r.fail(c, "%q is negative", clip(b))
 	default:
 		return pgtype.Int8{Int64: v, Valid: true}, true

@@ -14,11 +14,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"salespulse/internal/fixtures"
+	"salespulse/internal/oracle"
 )
 
 // transformFixtureDir holds the original project's real CSV files, read in place.
-var transformFixtureDir = fixtures.Dir()
+var transformFixtureDir = oracle.FixtureDir()
 
 // fieldRow is a data row by column. validRow passes every rule; cases change a field or two.
 type fieldRow map[column]string

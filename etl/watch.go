@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salespulse/etl/s3event"
 	"salespulse/queries/db"
-	"salespulse/s3event"
 )
 
 // Watcher announces objects for stores that cannot send notifications: it lists a bucket

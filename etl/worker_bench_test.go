@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"salespulse/devstack"
+	"salespulse/etl/devstack"
 )
 
 // commitWatcher LISTENs for committed files and records when each notification arrived.

@@ -1,4 +1,4 @@
-// Package schema holds the numbered migrations and applies them with goose.
+// Package schema is the database: opening it, and the numbered migrations, applied with goose.
 package schema
 
 import (

@@ -247,7 +247,7 @@ section_worker() {
 
 section_freshness() {
   local t="Freshness: PUT → snapshot on a dashboard"
-  run freshness 20 env BENCH_FILES="$FRESH_FILES" "${GOTEST[@]}" . -run '^$' -bench '^BenchmarkFreshness$' -benchtime 1x -timeout "$(limit 18)"
+  run freshness 20 env BENCH_FILES="$FRESH_FILES" "${GOTEST[@]}" ./internal/cli -run '^$' -bench '^BenchmarkFreshness$' -benchtime 1x -timeout "$(limit 18)"
   local log=$LOGS/freshness.log p50 p95 p99 mx c50 c95 s50 s95 met=0 note=""
   p50=$(metric "$log" p50_ms) p95=$(metric "$log" p95_ms) p99=$(metric "$log" p99_ms) mx=$(metric "$log" max_ms)
   c50=$(metric "$log" commit_p50_ms) c95=$(metric "$log" commit_p95_ms) s50=$(metric "$log" push_p50_ms) s95=$(metric "$log" push_p95_ms)
@@ -259,7 +259,7 @@ section_freshness() {
     "p50 ${p50:-?} ms, p95 ${p95:-?} ms, p99 ${p99:-?} ms (max ${mx:-?} ms)" \
     "of which PUT → commit p50 ${c50:-?} / p95 ${c95:-?} ms, commit → snapshot p50 ${s50:-?} / p95 ${s95:-?} ms" \
     "p95 ≤ 250 ms" "$(verdict freshness $met)" "$note" \
-    "\`BENCH_FILES=$FRESH_FILES go test . -run '^\$' -bench Freshness -benchtime 1x\`"
+    "\`BENCH_FILES=$FRESH_FILES go test ./internal/cli -run '^\$' -bench Freshness -benchtime 1x\`"
 }
 
 section_kpi() {
@@ -306,7 +306,7 @@ section_fanout() {
 fault() {
   local id=$1 test=$2 minutes=$3
   shift 3
-  run "$id" "$minutes" env PROOF=1 "$@" "${GOTEST[@]}" . -run "^$test\$" -v -timeout "$(limit $((minutes - 2)))"
+  run "$id" "$minutes" env PROOF=1 "$@" "${GOTEST[@]}" ./internal/faults -run "^$test\$" -v -timeout "$(limit $((minutes - 2)))"
 }
 
 fault_verdict() {
@@ -333,7 +333,7 @@ section_kill() {
     "$(kv "$line" kills) kills ($(kv "$line" kills_during_load) during a load, $(kv "$line" files_put_during_kills) of $(kv "$line" files) files put meanwhile); $(kv "$truth" sales) sales, $(kv "$truth" missing) missing, $(kv "$truth" doubled) doubled; $(kv "$truth" rollup_diffs) of $(kv "$truth" rollup_rows) rollup rows differ; verify exit $(kv "$truth" verify_exit)" \
     "from the input bytes: $(kv "$truth" want) distinct sales, $(kv "$truth" want_cents) cents" \
     "nothing lost or doubled; rollups = recomputation" "$(fault_verdict kill)" "seed $(kv "$line" seed) (\`KILL_SEED\` repeats the plan); settled $(kv "$line" until_settled) after the first start" \
-    "\`PROOF=1 KILLS=$KILLS STREAM_FILES=$STREAM_FILES go test . -run TestProofWorkerKilledOverAStreamOfFiles -v\`"
+    "\`PROOF=1 KILLS=$KILLS STREAM_FILES=$STREAM_FILES go test ./internal/faults -run TestProofWorkerKilledOverAStreamOfFiles -v\`"
 }
 
 section_pgrestart() {
@@ -371,7 +371,7 @@ section_replay() {
     "$(kv "$line" digests_changed) of 6 digests changed; replay settled $(kv "$line" replay_skipped) skipped, $(kv "$line" replay_loaded) loaded, $(kv "$line" replay_failed) failed; $(kv "$line" new_loaded_rows) new loaded ledger rows" \
     "the state after the first pass: $(kv "$line" ledger_rows) ledger rows, sales $(kv "$line" sales) (rows:digest)" \
     "nothing changes" "$(fault_verdict replay)" "$note" \
-    "\`PROOF=1 go test . -run TestProofReplayFromTheStartChangesNothing -v\`"
+    "\`PROOF=1 go test ./internal/faults -run TestProofReplayFromTheStartChangesNothing -v\`"
 }
 
 section_abuse() {
@@ -396,14 +396,14 @@ section_abuse() {
     "well-behaved client during the abuse: $(sed 's/ /, /g' <<<"$during"), missed $(kv "$line" missed_pushes); 1 MB senders closed by the server $(kv "$line" big_closed_by_server)/$ABUSE_BIG (codes $(kv "$line" close_codes)); non-readers dropped $(kv "$line" stalled_dropped)/$(kv "$line" stalled) after $(kv "$line" all_stalled_dropped_after); RSS $(kv "$mem" base_mib) MiB → $(kv "$mem" with_idle_mib) MiB with the idle clients ($(kv "$mem" per_idle_kib) KiB each), peak $(kv "$mem" peak_stalled_mib) MiB, $(kv "$mem" end_mib) MiB at the end" \
     "the same client before any abuse: $(sed 's/ /, /g' <<<"$base")" \
     "others unaffected (p99 ≤ 500 ms, none missed), memory bounded, abusers disconnected" "$v" "$note" \
-    "\`PROOF=1 ABUSE_IDLE=$ABUSE_IDLE go test . -run TestProofWebSocketAbuse -v\`"
+    "\`PROOF=1 ABUSE_IDLE=$ABUSE_IDLE go test ./internal/faults -run TestProofWebSocketAbuse -v\`"
 }
 
 section_fuzz() {
   local t="Fuzzing: CSV row reader and event parser" id
   for id in fuzz-csv fuzz-event; do
     local pkg=./etl target=FuzzTransform
-    [ "$id" = fuzz-event ] && pkg=./s3event target=FuzzParse
+    [ "$id" = fuzz-event ] && pkg=./etl/s3event target=FuzzParse
     run "$id" "$(awk -v f="$FUZZTIME" 'BEGIN { m = f + 0; if (f ~ /h$/) m *= 60; else if (f ~ /s$/ && f !~ /m/) m /= 60; printf "%d", m + 10 }')" \
       "${GOTEST[@]}" "$pkg" -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME"
   done
@@ -423,7 +423,7 @@ section_fuzz() {
     "no panic, and each target's invariants (every record a sale or a reject, lines go forward, rejects storable, sales obey the rules; parsed objects have a bucket, a key and no negative size)" \
     "FuzzTransform ${a:-?} execs, FuzzParse ${b:-?} execs, no crash" "the seed corpora (fixtures and hand-written cases) pass first" \
     "no crash in $FUZZTIME each" "$v" "" \
-    "\`go test ./etl -run '^\$' -fuzz FuzzTransform -fuzztime $FUZZTIME\`; \`go test ./s3event -run '^\$' -fuzz FuzzParse -fuzztime $FUZZTIME\`"
+    "\`go test ./etl -run '^\$' -fuzz FuzzTransform -fuzztime $FUZZTIME\`; \`go test ./etl/s3event -run '^\$' -fuzz FuzzParse -fuzztime $FUZZTIME\`"
 }
 
 # --- run ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salespulse/etl"
+	"salespulse/internal/poll"
 	"salespulse/server/api"
 )
 
@@ -63,7 +64,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("load: %v %+v", err, res)
 	}
 	snapshot(t, c, 2*time.Second)
-	waitFor(t, 5*time.Second, "the load histograms", func() bool {
+	poll.Until(t, "the load histograms", 5*time.Second, func() bool {
 		return histogramCount(t, srv, "salespulse_event_to_commit_seconds") == 1
 	})
 

@@ -51,9 +51,9 @@ const beginSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCA
 
 // plan is what the queries of a snapshot need: the filter, the window and the value lists.
 type plan struct {
-	f api.Filter
-	g grains
-	l lists
+	filter  api.Filter
+	periods grains // the window split into whole months and ragged days
+	values  lists  // the dimension values the filter covers
 }
 
 // build is a snapshot being assembled: the fields of snap, and the reps' sums of the two
@@ -159,7 +159,7 @@ func head(ctx context.Context, qs *db.Queries, q query, snap *api.Snapshot) (pla
 	if snap.Options, err = options(ctx, qs); err != nil {
 		return plan{}, err
 	}
-	return plan{f: q.filter, g: w.grains(), l: listsFor(q.filter, snap.Options)}, nil
+	return plan{filter: q.filter, periods: w.grains(), values: listsFor(q.filter, snap.Options)}, nil
 }
 
 // freshness fills as_of and last_file from the newest loaded file.
@@ -180,7 +180,7 @@ func freshness(ctx context.Context, qs *db.Queries, _ plan, b *build) error {
 // totals fills the headline figures and the payment-status split.
 func totals(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 	snap := b.snap
-	f, g := p.f, p.g
+	f, g := p.filter, p.periods
 	tot, err := qs.KpiTotals(ctx, db.KpiTotalsParams{
 		Category: f.Category, Region: f.Region, Channel: f.Channel,
 		HeadFrom: g.headFrom, HeadTo: g.headTo, TailFrom: g.tailFrom, TailTo: g.tailTo, MonthFrom: g.monthFrom, MonthTo: g.monthTo,
@@ -229,7 +229,7 @@ func filtered(f api.Filter) bool { return f.Category != "" || f.Region != "" || 
 // finest rows that match the filter.
 func topProducts(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 	snap := b.snap
-	g, l := p.g, p.l.forTopLists(p.f)
+	g, l := p.periods, p.values.forTopLists(p.filter)
 	rs, err := qs.KpiTopProducts(ctx, db.KpiTopProductsParams{
 		HeadFrom: g.headFrom, HeadTo: g.headTo, TailFrom: g.tailFrom, TailTo: g.tailTo, MonthFrom: g.monthFrom, MonthTo: g.monthTo,
 		Categories: l.categories, Regions: l.regions, Channels: l.channels, Top: topN,
@@ -253,7 +253,7 @@ func topProducts(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 // repSums reads the reps' sums over one half of the window (see halves).
 func repSums(half int) part {
 	return func(ctx context.Context, qs *db.Queries, p plan, b *build) error {
-		g, l := p.g.halves()[half], p.l.forTopLists(p.f)
+		g, l := p.periods.halves()[half], p.values.forTopLists(p.filter)
 		rs, err := qs.KpiRepSums(ctx, db.KpiRepSumsParams{
 			HeadFrom: g.headFrom, HeadTo: g.headTo, TailFrom: g.tailFrom, TailTo: g.tailTo, MonthFrom: g.monthFrom, MonthTo: g.monthTo,
 			Categories: l.categories, Regions: l.regions, Channels: l.channels,
@@ -305,7 +305,7 @@ func (l lists) forTopLists(f api.Filter) lists {
 // breakdowns fills sales by category, region and channel, largest first.
 func breakdowns(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 	snap := b.snap
-	f, g, l := p.f, p.g, p.l
+	f, g, l := p.filter, p.periods, p.values
 	rs, err := qs.KpiBreakdowns(ctx, db.KpiBreakdownsParams{
 		Category: f.Category, Region: f.Region, Channel: f.Channel,
 		Categories: l.categories, Regions: l.regions, Channels: l.channels,
@@ -337,7 +337,7 @@ func breakdowns(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 // trend fills one point per sale date.
 func trend(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 	snap := b.snap
-	f, g := p.f, p.g
+	f, g := p.filter, p.periods
 	rows, err := qs.KpiTrend(ctx, db.KpiTrendParams{
 		Category: f.Category, Region: f.Region, Channel: f.Channel, DateFrom: g.dayFrom, DateTo: g.dayTo,
 	})
@@ -369,7 +369,7 @@ func seriesGrain(g grains) string {
 // dailyBreakdowns fills the per-category trend and the channels over time.
 func dailyBreakdowns(ctx context.Context, qs *db.Queries, p plan, b *build) error {
 	snap := b.snap
-	f, g, l := p.f, p.g, p.l
+	f, g, l := p.filter, p.periods, p.values
 	snap.SeriesGrain = seriesGrain(g)
 	args := db.KpiDailyBreakdownsParams{
 		Category: f.Category, Region: f.Region, Channel: f.Channel,

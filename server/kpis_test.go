@@ -9,18 +9,19 @@ import (
 	"strings"
 	"testing"
 
+	"salespulse/internal/oracle"
 	"salespulse/server/api"
 )
 
 func TestKPIsMatchFiguresComputedFromTheFiles(t *testing.T) {
 	withFixtures(t)
 	srv := startServer(t, Config{})
-	sales := fixtureSales(t, fixtureFiles(t))
+	truth := oracle.FixtureInputs(t)
 
 	// Anchors: the figures the ETL's own tests know for these files.
-	all := computeTruth(sales, api.Filter{})
-	if all.orders != 2663 || all.sales != 362790575 {
-		t.Fatalf("the independent computation is off: %d orders, %d cents", all.orders, all.sales)
+	all := truth.KPIs(api.Filter{})
+	if all.Orders != 2663 || all.Sales != 362790575 {
+		t.Fatalf("the independent computation is off: %d orders, %d cents", all.Orders, all.Sales)
 	}
 
 	for _, f := range []api.Filter{
@@ -38,7 +39,7 @@ func TestKPIsMatchFiguresComputedFromTheFiles(t *testing.T) {
 			if code := getJSON(t, srv.URL()+"/api/kpis?"+encodeFilter(f), &snap); code != 200 {
 				t.Fatalf("status %d", code)
 			}
-			checkSnapshot(t, &snap, computeTruth(sales, f), f)
+			checkSnapshot(t, &snap, truth.KPIs(f), f)
 		})
 	}
 }
@@ -53,30 +54,30 @@ func encodeFilter(f api.Filter) string {
 	return v.Encode()
 }
 
-func checkSnapshot(t *testing.T, snap *api.Snapshot, want truth, f api.Filter) {
+func checkSnapshot(t *testing.T, snap *api.Snapshot, want oracle.KPIs, f api.Filter) {
 	t.Helper()
 	if snap.Filter != f {
 		t.Errorf("filter %+v, want %+v", snap.Filter, f)
 	}
 	tot := snap.Totals
-	if int64(tot.Sales) != want.sales || tot.Orders != want.orders || tot.Quantity != want.quantity ||
-		int64(tot.GrossProfit) != want.profit || int64(tot.CanceledSales) != want.canceled {
+	if int64(tot.Sales) != want.Sales || tot.Orders != want.Orders || tot.Quantity != want.Quantity ||
+		int64(tot.GrossProfit) != want.Profit || int64(tot.CanceledSales) != want.Canceled {
 		t.Errorf("totals %+v, want sales %d orders %d quantity %d profit %d canceled %d",
-			tot, want.sales, want.orders, want.quantity, want.profit, want.canceled)
+			tot, want.Sales, want.Orders, want.Quantity, want.Profit, want.Canceled)
 	}
 	// avg ticket and margin, with big.Rat rather than the server's integer arithmetic.
-	if want.orders > 0 {
-		avg := new(big.Rat).SetFrac64(want.sales, want.orders*100)
-		if got := int64(tot.AvgTicket); got != cents(avg) {
-			t.Errorf("avg_ticket %v, want %d cents", tot.AvgTicket, cents(avg))
+	if want.Orders > 0 {
+		avg := new(big.Rat).SetFrac64(want.Sales, want.Orders*100)
+		if got := int64(tot.AvgTicket); got != oracle.Cents(avg) {
+			t.Errorf("avg_ticket %v, want %d cents", tot.AvgTicket, oracle.Cents(avg))
 		}
-		margin := new(big.Rat).SetFrac64(want.profit, want.sales) // × 100 %, to 2 places = cents of it
-		if got, exp := tot.MarginPct, float64(cents(new(big.Rat).Mul(margin, big.NewRat(100, 1))))/100; got != exp {
+		margin := new(big.Rat).SetFrac64(want.Profit, want.Sales) // × 100 %, to 2 places = cents of it
+		if got, exp := tot.MarginPct, float64(oracle.Cents(new(big.Rat).Mul(margin, big.NewRat(100, 1))))/100; got != exp {
 			t.Errorf("margin_pct %v, want %v", got, exp)
 		}
 	}
 	for _, st := range snap.ByPaymentStatus {
-		w := want.byStatus[strings.ToLower(st.Status)]
+		w := want.ByStatus[st.Status]
 		if int64(st.Sales) != w[0] || st.Orders != w[1] {
 			t.Errorf("payment status %s: %+v, want %v", st.Status, st, w)
 		}
@@ -84,21 +85,21 @@ func checkSnapshot(t *testing.T, snap *api.Snapshot, want truth, f api.Filter) {
 	if len(snap.ByPaymentStatus) != 3 {
 		t.Errorf("by_payment_status has %d entries", len(snap.ByPaymentStatus))
 	}
-	if got, exp := snap.TopProducts.ByQuantity, want.topProducts(false); !reflect.DeepEqual(got, exp) {
+	if got, exp := snap.TopProducts.ByQuantity, want.TopProducts(false); !reflect.DeepEqual(got, exp) {
 		t.Errorf("top products by quantity\n got %+v\nwant %+v", got, exp)
 	}
-	if got, exp := snap.TopProducts.BySales, want.topProducts(true); !reflect.DeepEqual(got, exp) {
+	if got, exp := snap.TopProducts.BySales, want.TopProducts(true); !reflect.DeepEqual(got, exp) {
 		t.Errorf("top products by sales\n got %+v\nwant %+v", got, exp)
 	}
-	if got, exp := snap.TopReps, want.topReps(); !reflect.DeepEqual(got, exp) {
+	if got, exp := snap.TopReps, want.TopReps(); !reflect.DeepEqual(got, exp) {
 		t.Errorf("top reps\n got %+v\nwant %+v", got, exp)
 	}
 	for _, c := range []struct {
 		name string
 		got  []api.Slice
 		want map[string]*api.Slice
-	}{{"category", snap.ByCategory, want.byCategory}, {"region", snap.ByRegion, want.byRegion}, {"channel", snap.ByChannel, want.byChannel}} {
-		exp := want.slices(c.want)
+	}{{"category", snap.ByCategory, want.ByCategory}, {"region", snap.ByRegion, want.ByRegion}, {"channel", snap.ByChannel, want.ByChannel}} {
+		exp := oracle.Slices(c.want)
 		if f.Category != "" && c.name == "category" || f.Region != "" && c.name == "region" || f.Channel != "" && c.name == "channel" {
 			exp = filterSlices(exp, f)
 		}
@@ -106,13 +107,13 @@ func checkSnapshot(t *testing.T, snap *api.Snapshot, want truth, f api.Filter) {
 			t.Errorf("by %s\n got %+v\nwant %+v", c.name, c.got, exp)
 		}
 	}
-	if len(snap.Trend) != len(want.trend) {
-		t.Errorf("%d trend points, want %d (one per sale date)", len(snap.Trend), len(want.trend))
+	if len(snap.Trend) != len(want.Trend) {
+		t.Errorf("%d trend points, want %d (one per sale date)", len(snap.Trend), len(want.Trend))
 	}
 	dates := make([]string, 0, len(snap.Trend))
 	for _, p := range snap.Trend {
 		dates = append(dates, p.Date)
-		if w := want.trend[p.Date]; w == nil || *w != p {
+		if w := want.Trend[p.Date]; w == nil || *w != p {
 			t.Errorf("trend %s: %+v, want %+v", p.Date, p, w)
 		}
 	}
@@ -122,15 +123,15 @@ func checkSnapshot(t *testing.T, snap *api.Snapshot, want truth, f api.Filter) {
 	catPoints := 0
 	for _, p := range snap.CategoryTrend {
 		catPoints++
-		if w := want.categoryTrend[[2]string{p.Date, p.Name}]; int64(p.Sales) != w {
+		if w := want.CategoryTrend[[2]string{p.Date, p.Name}]; int64(p.Sales) != w {
 			t.Errorf("category trend %s %s: %v, want %d", p.Date, p.Name, p.Sales, w)
 		}
 	}
-	if catPoints != len(want.categoryTrend) {
-		t.Errorf("%d category trend points, want %d", catPoints, len(want.categoryTrend))
+	if catPoints != len(want.CategoryTrend) {
+		t.Errorf("%d category trend points, want %d", catPoints, len(want.CategoryTrend))
 	}
-	if snap.SeriesGrain != want.seriesGrain {
-		t.Errorf("series grain %q, want %q", snap.SeriesGrain, want.seriesGrain)
+	if snap.SeriesGrain != want.SeriesGrain {
+		t.Errorf("series grain %q, want %q", snap.SeriesGrain, want.SeriesGrain)
 	}
 	if snap.DataRange != (api.Window{From: "2023-10-26", To: "2024-10-26"}) {
 		t.Errorf("data_range %+v", snap.DataRange)

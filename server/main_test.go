@@ -13,15 +13,16 @@ import (
 	"time"
 
 	"salespulse/etl"
-	"salespulse/internal/fixtures"
-	"salespulse/internal/pgtest"
+	"salespulse/internal/oracle"
+	"salespulse/internal/poll"
+	"salespulse/schema/schematest"
 	"salespulse/server/api"
 )
 
-var testDB *pgtest.DB
+var testDB *schematest.DB
 
 func TestMain(m *testing.M) {
-	os.Exit(pgtest.Run(m, "server", &testDB))
+	os.Exit(schematest.Run(m, "server", &testDB))
 }
 
 // testLog is quiet unless the tests run with -v.
@@ -53,19 +54,8 @@ func startServer(t *testing.T, cfg Config) *Server {
 			t.Errorf("close: %v", err)
 		}
 	})
-	waitFor(t, 5*time.Second, "the LISTEN connection", s.listener.connected.Load)
+	poll.Until(t, "the LISTEN connection", 5*time.Second, s.listener.connected.Load)
 	return s
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // dbState is what the package database holds, so that tests needing the fixtures alone
@@ -91,7 +81,7 @@ func withFixtures(t *testing.T) {
 // dirty records that a test changed the data.
 func dirty() { dbState = "" }
 
-func fixtureFiles(t testing.TB) []string { return fixtures.Paths(t) }
+func fixtureFiles(t testing.TB) []string { return oracle.Fixtures(t) }
 
 // loadFiles loads files through the real loader on another connection than the server's.
 func loadFiles(t testing.TB, paths ...string) []etl.Result {

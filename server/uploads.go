@@ -87,7 +87,7 @@ func spoolFilePart(mr *multipart.Reader, limit int64) (*os.File, string, int64, 
 			return nil, "", 0, badParam("file", "the form has no field \"file\"")
 		}
 		if err != nil {
-			return nil, "", 0, bodyError(err, limit)
+			return nil, "", 0, formError(err, limit)
 		}
 		if part.FormName() != "file" {
 			continue // NextPart skips what is left of it
@@ -96,14 +96,20 @@ func spoolFilePart(mr *multipart.Reader, limit int64) (*os.File, string, int64, 
 		if err != nil {
 			return nil, "", 0, fmt.Errorf("upload: spool: %w", err)
 		}
-		n, err := io.Copy(tmp, io.LimitReader(part, limit+1))
-		if err == nil && n > limit {
+		form := &formReader{r: io.LimitReader(part, limit+1)}
+		n, err := io.Copy(tmp, form)
+		switch {
+		case form.err != nil:
+			err = formError(form.err, limit)
+		case err != nil:
+			err = fmt.Errorf("upload: spool: %w", err)
+		case n > limit:
 			err = tooLarge(limit)
 		}
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
-			return nil, "", 0, bodyError(err, limit)
+			return nil, "", 0, err
 		}
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 			tmp.Close()
@@ -114,20 +120,28 @@ func spoolFilePart(mr *multipart.Reader, limit int64) (*os.File, string, int64, 
 	}
 }
 
-// bodyError tells a body over the limit (413) and a broken form (400) from the server's own
-// failures.
-func bodyError(err error, limit int64) error {
-	var tooBig *http.MaxBytesError
-	var ae *apiError
-	switch {
-	case errors.As(err, &ae):
-		return ae
-	case errors.As(err, &tooBig):
-		return tooLarge(limit)
-	case errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "multipart"):
-		return badParam("file", "the multipart form is malformed: %v", err)
+// formReader remembers the error of reading the form, to tell it from one of writing the
+// spooled copy.
+type formReader struct {
+	r   io.Reader
+	err error
+}
+
+func (f *formReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if err != nil && err != io.EOF {
+		f.err = err
 	}
-	return fmt.Errorf("upload: read: %w", err)
+	return n, err
+}
+
+// formError tells a body over the limit (413) from a form that is malformed or cut off (400).
+func formError(err error, limit int64) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(limit)
+	}
+	return badParam("file", "the multipart form is malformed: %v", err)
 }
 
 // checkCSV refuses a file the loader would refuse whole: not decodable, no header, or a

@@ -15,9 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"salespulse/config"
-	"salespulse/devstack"
 	"salespulse/etl"
+	"salespulse/etl/devstack"
 	"salespulse/server/api"
 )
 
@@ -31,8 +30,8 @@ func bucket(t *testing.T) (*s3.Client, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stack.Close() })
-	client, err := etl.NewS3Client(ctx, config.S3{
-		Endpoint: stack.S3Endpoint(), Region: "us-east-1", Bucket: "sales", AccessKeyID: "test", SecretAccessKey: "test",
+	client, err := etl.NewS3Client(ctx, etl.S3Options{
+		Endpoint: stack.S3Endpoint(), Region: "us-east-1", AccessKeyID: "test", SecretAccessKey: "test",
 	})
 	if err != nil {
 		t.Fatal(err)

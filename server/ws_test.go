@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"salespulse/internal/poll"
 	"salespulse/server/api"
 )
 
@@ -149,7 +150,7 @@ func TestWebSocketDropsAStalledClientAndKeepsServingTheOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stalled.Close()
-	waitFor(t, 5*time.Second, "two clients", func() bool { return srv.hub.count() == 2 })
+	poll.Until(t, "two clients", 5*time.Second, func() bool { return srv.hub.count() == 2 })
 
 	var last uint64
 	for i := 0; srv.hub.count() == 2; i++ {
@@ -280,7 +281,7 @@ func TestWebSocketBadMessages(t *testing.T) {
 			break
 		}
 	}
-	waitFor(t, 5*time.Second, "the client to be gone", func() bool { return srv.hub.count() == 0 })
+	poll.Until(t, "the client to be gone", 5*time.Second, func() bool { return srv.hub.count() == 0 })
 }
 
 func TestTwoReplicasBothPush(t *testing.T) {
@@ -318,7 +319,7 @@ func TestListenerReconnectsAndResyncs(t *testing.T) {
 	if resync.Seq <= first.Seq {
 		t.Errorf("resync seq %d after %d", resync.Seq, first.Seq)
 	}
-	waitFor(t, 5*time.Second, "the listener to reconnect", srv.listener.connected.Load)
+	poll.Until(t, "the listener to reconnect", 5*time.Second, srv.listener.connected.Load)
 	dirty()
 	res := loadFiles(t, generated(t, 100, 404, "2024-10-30", 0))[0]
 	if s := snapshot(t, c, 2*time.Second); s.LastFileID != res.FileID {

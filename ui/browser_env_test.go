@@ -25,11 +25,11 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"salespulse/config"
-	"salespulse/devstack"
 	"salespulse/etl"
-	"salespulse/internal/fixtures"
-	"salespulse/internal/pgtest"
+	"salespulse/etl/devstack"
+	"salespulse/internal/oracle"
+	"salespulse/internal/poll"
+	"salespulse/schema/schematest"
 	"salespulse/server"
 	"salespulse/server/api"
 	"salespulse/ui"
@@ -40,11 +40,11 @@ const (
 	artifactDir = "../test-artifacts"
 )
 
-var testDB *pgtest.DB
+var testDB *schematest.DB
 
 func TestMain(m *testing.M) {
 	ui.Routes()
-	os.Exit(pgtest.Run(m, "ui", &testDB))
+	os.Exit(schematest.Run(m, "ui", &testDB))
 }
 
 // env is a real server (the dashboard embedded, uploads into an in-process S3) on a free
@@ -72,7 +72,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("devstack: %v", err)
 	}
 	t.Cleanup(func() { stack.Close() })
-	s3c, err := etl.NewS3Client(context.Background(), config.S3{
+	s3c, err := etl.NewS3Client(context.Background(), etl.S3Options{
 		AccessKeyID: "test", SecretAccessKey: "test", Region: "us-east-1", Endpoint: stack.S3Endpoint(),
 	})
 	if err != nil {
@@ -112,7 +112,7 @@ func quietLog() *slog.Logger {
 // waitReady waits until the server listens for commits, so no load goes unnoticed.
 func (e *env) waitReady() {
 	e.t.Helper()
-	e.eventually(10*time.Second, "the server's LISTEN connection", func() bool {
+	poll.Until(e.t, "the server's LISTEN connection", 10*time.Second, func() bool {
 		var r struct{ Listening bool }
 		return e.getJSON("/readyz", nil, &r) == nil && r.Listening
 	})
@@ -348,7 +348,7 @@ func (e *env) loadFile(path string) etl.Result {
 // loadFixtures loads the 38 fixture files.
 func (e *env) loadFixtures() []string {
 	e.t.Helper()
-	paths := fixtures.Paths(e.t)
+	paths := oracle.Fixtures(e.t)
 	for _, p := range paths {
 		e.loadFile(p)
 	}
@@ -367,18 +367,6 @@ func (e *env) generate(name string, opt etl.GenerateOptions) string {
 		e.t.Fatal(err)
 	}
 	return path
-}
-
-// eventually polls cond until it holds or d passes.
-func (e *env) eventually(d time.Duration, what string, cond func() bool) {
-	e.t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // consoleLog keeps what the page logged and threw, for failure reports.

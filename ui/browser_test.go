@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"salespulse/etl"
+	"salespulse/internal/poll"
 	"salespulse/server/api"
 )
 
@@ -293,7 +294,7 @@ func testLiveUpdate(e *env) {
 		e.t.Fatalf("load: %+v", res)
 	}
 	var after api.Snapshot
-	e.eventually(10*time.Second, "the API to count the new file", func() bool {
+	poll.Until(e.t, "the API to count the new file", 10*time.Second, func() bool {
 		after = e.kpis(api.Filter{}) // the server recomputes on the load's NOTIFY
 		return after.Totals.Sales != before.Totals.Sales
 	})

@@ -25,10 +25,14 @@ var web embed.FS
 // then run by app.wasm in the browser), the web app manifest, the service worker, and the
 // static files under /web, all from inside the binary. Routes must have been called.
 //
-// version identifies the build (main.version). The app's version, which the service worker
+// version identifies the build (set by the command). The app's version, which the service worker
 // uses to notice updates, adds a hash of the embedded assets: fixed for a given binary, so
 // a restart does not make every browser download the app again, yet different whenever the
 // assets change, even between two builds of the same commit.
+// themeScript applies a remembered choice before the first paint, so a dark-mode user never
+// sees a white flash while the WebAssembly loads. CSS does the same for the system setting.
+const themeScript = `<script>try{var t=localStorage.getItem("` + themeKey + `");if(t)document.documentElement.dataset.theme=t}catch(e){}</script>`
+
 func Handler(version string) *app.Handler {
 	files, err := fs.Sub(web, "web")
 	if err != nil {

@@ -1,5 +1,5 @@
 // Package ui is salespulse's dashboard: a progressive web app written with go-app, compiled
-// to WebAssembly (main_wasm.go at the repository root) and served, with its assets, by the
+// to WebAssembly (ui/wasm) and served, with its assets, by the
 // salespulse binary (Handler).
 //
 // Pages are go-app components: the dashboard at / (headline figures and ECharts charts whose

@@ -11,10 +11,6 @@ import (
 // the system says forgets the choice, so the page follows the system again.
 const themeKey = "salespulse.theme"
 
-// themeScript applies a remembered choice before the first paint, so a dark-mode user never
-// sees a white flash while the WebAssembly loads. CSS does the same for the system setting.
-const themeScript = `<script>try{var t=localStorage.getItem("` + themeKey + `");if(t)document.documentElement.dataset.theme=t}catch(e){}</script>`
-
 var themeOnce sync.Once
 
 // initTheme publishes the theme in stateDark and keeps following the system.

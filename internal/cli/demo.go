@@ -1,0 +1,297 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salespulse/etl"
+	"salespulse/etl/devstack"
+	"salespulse/schema"
+	"salespulse/server"
+)
+
+// demoParts are the pieces `demo --parts` can run.
+var demoParts = []string{"kafka", "s3", "etl", "serve", "generate"}
+
+// demoOptions shape a demo beyond the usual settings.
+type demoOptions struct {
+	parts     map[string]bool
+	kafkaAddr string
+	s3Addr    string
+	s3Dir     string
+	interval  time.Duration // between generated days
+	rows      int           // sales per generated day
+	invalid   float64       // share of generated rows that break a rule
+	backfill  int           // days generated at once when the demo starts
+	firstDay  time.Time
+}
+
+// demo is the whole system in one process: in-process Kafka and S3 on real ports, the
+// worker, the server and a generator uploading a day of sales at an interval.
+type demo struct {
+	cfg   Config
+	opt   demoOptions
+	log   *slog.Logger
+	out   io.Writer
+	pool  *pgxpool.Pool
+	stack *devstack.Stack
+	srv   *server.Server
+	s3    *s3.Client
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errs   chan error
+}
+
+const demoDatabaseURL = "postgres://postgres@127.0.0.1:5432/salespulse"
+
+func runDemo(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", "demo [flags]", stderr)
+	opt := demoOptions{}
+	if cfg.Database.URL == "" {
+		cfg.Database.URL = demoDatabaseURL
+	}
+	databaseFlag(fs, &cfg)
+	parts := fs.String("parts", strings.Join(demoParts, ","), "what to run, comma-separated: "+strings.Join(demoParts, ", "))
+	fs.StringVar(&cfg.HTTP.Addr, "addr", cfg.HTTP.Addr, "dashboard and API address (env HTTP_ADDR)")
+	fs.StringVar(&opt.kafkaAddr, "kafka-addr", devstack.DefaultKafkaAddr, "address of the in-process Kafka")
+	fs.StringVar(&opt.s3Addr, "s3-addr", devstack.DefaultS3Addr, "address of the in-process S3")
+	fs.StringVar(&opt.s3Dir, "s3-dir", "", "keep the in-process S3's objects in this directory (default: memory)")
+	fs.DurationVar(&opt.interval, "interval", 5*time.Second, "time between generated days of sales")
+	fs.IntVar(&opt.rows, "rows", 2000, "sales per generated day")
+	fs.Float64Var(&opt.invalid, "invalid", 0.02, "share of generated rows that break a rule (shows the reject path)")
+	fs.IntVar(&opt.backfill, "backfill", 14, "days of sales generated at start")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if opt.parts, err = parseParts(*parts); err != nil {
+		return err
+	}
+	if opt.interval <= 0 || opt.rows < 1 || opt.invalid < 0 || opt.invalid > 1 || opt.backfill < 0 {
+		return &Error{Name: "demo", Reason: "--interval must be positive, --rows ≥ 1, --invalid within 0..1, --backfill ≥ 0"}
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	opt.firstDay = today.AddDate(0, 0, -opt.backfill)
+	d := &demo{cfg: cfg, opt: opt, log: slog.Default(), out: stdout}
+	if err := d.open(ctx); err != nil {
+		d.close()
+		return err
+	}
+	d.printAddresses()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-d.errs:
+	}
+	d.log.Info("demo: stopping")
+	if err := d.close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+func parseParts(s string) (map[string]bool, error) {
+	parts := map[string]bool{}
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(demoParts, p) {
+			return nil, &Error{Name: "--parts", Reason: fmt.Sprintf("unknown part %q (use %s)", p, strings.Join(demoParts, ", "))}
+		}
+		parts[p] = true
+	}
+	if len(parts) == 0 {
+		return nil, &Error{Name: "--parts", Reason: "names no part"}
+	}
+	return parts, nil
+}
+
+// open starts the parts in dependency order: database, Kafka and S3, worker, server,
+// generator.
+func (d *demo) open(ctx context.Context) error {
+	ctx, d.cancel = context.WithCancel(ctx)
+	d.errs = make(chan error, 4)
+	p := d.opt.parts
+	if p["etl"] || p["serve"] {
+		if err := schema.CreateIfMissing(ctx, d.cfg.Database.URL); err != nil {
+			return err
+		}
+		pool, err := openDatabase(ctx, d.cfg)
+		if err != nil {
+			return err
+		}
+		d.pool = pool
+	}
+	if p["kafka"] || p["s3"] {
+		st, err := devstack.Start(ctx, devstack.Config{
+			KafkaAddr: d.opt.kafkaAddr, S3Addr: d.opt.s3Addr, S3Dir: d.opt.s3Dir,
+			Topic: d.cfg.Kafka.Topic, Buckets: []string{d.bucket()},
+			DisableKafka: !p["kafka"], DisableS3: !p["s3"],
+		})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		d.stack = st
+		if st.KafkaAddr() != "" {
+			d.cfg.Kafka.Brokers = []string{st.KafkaAddr()}
+		}
+		if st.S3Endpoint() != "" {
+			d.cfg.S3.Endpoint = st.S3Endpoint()
+			if d.cfg.S3.AccessKeyID == "" { // the in-process store takes any key
+				d.cfg.S3.AccessKeyID, d.cfg.S3.SecretAccessKey = "demo", "demo"
+			}
+		}
+	}
+	d.cfg.S3.Bucket = d.bucket()
+	if p["etl"] || p["serve"] || p["generate"] {
+		s3c, err := etl.NewS3Client(ctx, d.cfg.S3.S3Options)
+		if err != nil {
+			return err
+		}
+		d.s3 = s3c
+	}
+	if p["etl"] {
+		if err := d.cfg.RequireKafka(); err != nil {
+			return err
+		}
+		w, stop, err := newWorker(ctx, d.cfg, d.pool, d.log)
+		if err != nil {
+			return err
+		}
+		d.goRun(func() error {
+			defer stop()
+			return w.run(ctx)
+		})
+	}
+	if p["serve"] {
+		d.srv = server.New(server.Config{
+			Addr: d.cfg.HTTP.Addr, Pool: d.pool, APIToken: d.cfg.HTTP.APIToken,
+			AllowedOrigins: d.cfg.HTTP.AllowedOrigins, UI: uiHandler(version), Log: d.log,
+			S3: d.s3, Bucket: d.bucket(), UploadMaxBytes: d.cfg.HTTP.UploadMaxBytes,
+		})
+		if err := d.srv.Open(); err != nil {
+			return err
+		}
+	}
+	if p["generate"] {
+		d.goRun(func() error { return d.generate(ctx) })
+	}
+	return nil
+}
+
+func (d *demo) bucket() string {
+	if d.cfg.S3.Bucket != "" {
+		return d.cfg.S3.Bucket
+	}
+	return devstack.DefaultBucket
+}
+
+// goRun runs a part in the background; its error stops the demo.
+func (d *demo) goRun(fn func() error) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		if err := fn(); err != nil && !errors.Is(err, context.Canceled) {
+			select {
+			case d.errs <- err:
+			default: // the demo is stopping already
+			}
+		}
+	}()
+}
+
+// generate uploads the backfill days at once, then a new day every interval.
+func (d *demo) generate(ctx context.Context) error {
+	day := d.opt.firstDay
+	for n := 0; ; n++ {
+		if err := d.uploadDay(ctx, day, uint64(day.Unix())); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			d.log.Warn("demo: upload failed, will try again", "err", err)
+		} else {
+			day = day.AddDate(0, 0, 1)
+		}
+		if n < d.opt.backfill {
+			continue
+		}
+		select {
+		case <-time.After(d.opt.interval):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (d *demo) uploadDay(ctx context.Context, day time.Time, seed uint64) error {
+	var b bytes.Buffer
+	st, err := etl.Generate(&b, etl.GenerateOptions{
+		Rows: d.opt.rows, Seed: seed, From: day, To: day, Invalid: d.opt.invalid, Comments: seed%3 == 0, Snake: seed%4 == 0,
+	})
+	if err != nil {
+		return err
+	}
+	key := "daily/sales_" + day.Format(time.DateOnly) + ".csv"
+	_, err = d.s3.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(d.bucket()), Key: aws.String(key), Body: bytes.NewReader(b.Bytes()),
+		ContentType: aws.String("text/csv"),
+	})
+	if err != nil {
+		return fmt.Errorf("demo: put %s: %w", key, err)
+	}
+	d.log.Info("demo: uploaded a day of sales", "key", key, "rows", st.Rows, "invalid", st.Invalid)
+	return nil
+}
+
+func (d *demo) printAddresses() {
+	fmt.Fprintln(d.out, "salespulse demo is running (Ctrl-C stops it):")
+	if d.srv != nil {
+		fmt.Fprintf(d.out, "  dashboard  %s/\n", dashboardURL(d.srv.Addr().String()))
+	}
+	if d.stack != nil && d.stack.S3Endpoint() != "" {
+		fmt.Fprintf(d.out, "  S3         %s  bucket %s (any access key)\n", d.stack.S3Endpoint(), d.bucket())
+	}
+	if d.stack != nil && d.stack.KafkaAddr() != "" {
+		fmt.Fprintf(d.out, "  Kafka      %s  topic %s, dead letters %s.dlq\n", d.stack.KafkaAddr(), d.cfg.Kafka.Topic, d.cfg.Kafka.Topic)
+	}
+	if d.pool != nil {
+		fmt.Fprintf(d.out, "  database   %s\n", redacted(d.cfg.Database.URL))
+	}
+	if d.opt.parts["generate"] {
+		fmt.Fprintf(d.out, "  generator  %d days now, then a day of %d sales every %v\n", d.opt.backfill, d.opt.rows, d.opt.interval)
+	}
+}
+
+// close stops everything in reverse order; the worker finishes its file in flight.
+func (d *demo) close() error {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	var errs []error
+	if d.srv != nil {
+		errs = append(errs, d.srv.Close())
+	}
+	d.wg.Wait()
+	if d.stack != nil {
+		errs = append(errs, d.stack.Close())
+	}
+	if d.pool != nil {
+		d.pool.Close()
+	}
+	return errors.Join(errs...)
+}

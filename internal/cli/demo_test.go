@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
+
+	"salespulse/etl"
+	"salespulse/server/api"
+)
+
+// startDemo runs the demo in the test process: every part on a free port, the test database.
+func startDemo(t testing.TB, parts string, tune func(*demoOptions)) *demo {
+	t.Helper()
+	cfg, err := FromLookup(func(name string) (string, bool) {
+		v, ok := map[string]string{"DATABASE_URL": testDB.URL, "HTTP_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn"}[name]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parseParts(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := demoOptions{parts: p, kafkaAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", interval: time.Hour, rows: 100,
+		firstDay: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if tune != nil {
+		tune(&opt)
+	}
+	d := &demo{cfg: cfg, opt: opt, log: quietLog(), out: io.Discard}
+	if err := d.open(context.Background()); err != nil {
+		d.close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.close() })
+	return d
+}
+
+// wsClient subscribes to the demo's snapshots.
+func wsClient(t testing.TB, d *demo) *websocket.Conn {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws://"+d.srv.Addr().String()+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func nextSnapshot(t testing.TB, conn *websocket.Conn, within time.Duration) api.Snapshot {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(within))
+	for {
+		var m api.Message
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatalf("websocket: %v", err)
+		}
+		if m.Type == api.TypeSnapshot && m.Data != nil {
+			return *m.Data
+		}
+	}
+}
+
+func TestDemoGeneratesLoadsAndPushes(t *testing.T) {
+	testDB.Reset(t)
+	d := startDemo(t, "kafka,s3,etl,serve,generate", func(o *demoOptions) {
+		o.interval, o.rows, o.backfill, o.invalid = 300*time.Millisecond, 200, 2, 0.05
+	})
+	conn := wsClient(t, d)
+	first := nextSnapshot(t, conn, 5*time.Second)
+	var snap api.Snapshot
+	deadline := time.Now().Add(30 * time.Second)
+	for snap = first; snap.Totals.Orders < 3*190; snap = nextSnapshot(t, conn, 10*time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s the dashboard shows %d orders", snap.Totals.Orders)
+		}
+	}
+	if !strings.HasPrefix(snap.LastFile, "daily/sales_") || snap.Seq <= first.Seq {
+		t.Errorf("last file %q, seq %d after %d", snap.LastFile, snap.Seq, first.Seq)
+	}
+	resp, err := http.Get("http://" + d.srv.Addr().String() + "/api/files?limit=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page api.FilesPage
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || len(page.Files) == 0 || page.Files[0].RowsRejected == 0 {
+		t.Errorf("the ledger does not show the generated files with their rejects: %+v %v", page, err)
+	}
+}
+
+func TestDemoPartsAndSettings(t *testing.T) {
+	for _, bad := range []string{"kafka,teleport", ",", ""} {
+		if _, err := parseParts(bad); err == nil {
+			t.Errorf("--parts %q accepted", bad)
+		}
+	}
+	for addr, want := range map[string]string{":8080": "http://127.0.0.1:8080", "0.0.0.0:80": "http://127.0.0.1:80", "10.0.0.5:9": "http://10.0.0.5:9"} {
+		if got := dashboardURL(addr); got != want {
+			t.Errorf("dashboardURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+	if got := redacted("postgres://u:secret@h/db"); strings.Contains(got, "secret") {
+		t.Errorf("redacted kept the password: %s", got)
+	}
+	// Only Kafka and S3: what separate `salespulse etl` processes would consume from.
+	d := startDemo(t, "kafka,s3", nil)
+	if d.stack.KafkaAddr() == "" || d.stack.S3Endpoint() == "" || d.srv != nil || d.pool != nil {
+		t.Errorf("--parts kafka,s3 started more or less than asked")
+	}
+}
+
+// BenchmarkFreshness puts 1,000-row daily files into the demo's S3 endpoint and times each
+// until a WebSocket snapshot names it in last_file (BENCH_FILES files, 20 by default). It
+// also times each file's commit, heard on a LISTEN connection of its own, to split the
+// time into PUT → commit (the worker) and commit → snapshot (the server):
+//
+//	go test . -run '^$' -bench Freshness -benchtime 1x
+//	BENCH_FILES=100 go test . -run '^$' -bench Freshness -benchtime 1x
+func BenchmarkFreshness(b *testing.B) {
+	testDB.Reset(b)
+	d := startDemo(b, "kafka,s3,etl,serve", nil)
+	conn := wsClient(b, d)
+	nextSnapshot(b, conn, 5*time.Second)
+	commits := listenCommits(b)
+	put := func(key string, body []byte) {
+		_, err := d.s3.PutObject(context.Background(), &s3.PutObjectInput{
+			Bucket: aws.String("sales"), Key: aws.String(key), Body: bytes.NewReader(body)})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitFor := func(key string) api.Snapshot {
+		snap := nextSnapshot(b, conn, time.Minute)
+		for snap.LastFile != key {
+			snap = nextSnapshot(b, conn, time.Minute)
+		}
+		return snap
+	}
+	file := func(i int) []byte {
+		var buf bytes.Buffer
+		day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i)
+		if _, err := etl.Generate(&buf, etl.GenerateOptions{Rows: 1000, Seed: uint64(i), From: day, To: day}); err != nil {
+			b.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	put("warmup.csv", file(999)) // the consumer group settles, connections warm up
+	waitFor("warmup.csv")
+	n := 20
+	if v, _ := strconv.Atoi(os.Getenv("BENCH_FILES")); v > 0 {
+		n = v
+	}
+	var lags, toCommit, toSnapshot []time.Duration
+	b.ResetTimer()
+	for i := range n {
+		body, key := file(i), fmt.Sprintf("fresh/%03d.csv", i)
+		put(key, body)
+		start := time.Now()
+		snap := waitFor(key)
+		arrived := time.Now()
+		lags = append(lags, arrived.Sub(start))
+		if at, ok := commits.at(snap.LastFileID, 10*time.Second); ok {
+			toCommit = append(toCommit, at.Sub(start))
+			toSnapshot = append(toSnapshot, max(arrived.Sub(at), 0))
+		}
+	}
+	b.StopTimer()
+	at := func(ds []time.Duration, p float64) time.Duration {
+		if len(ds) == 0 {
+			return 0
+		}
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return s[max(0, min(len(s)-1, int(p*float64(len(s))+0.5)-1))]
+	}
+	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(msOf(at(lags, 0.5)), "p50_ms")
+	b.ReportMetric(msOf(at(lags, 0.95)), "p95_ms")
+	b.ReportMetric(msOf(at(lags, 0.99)), "p99_ms")
+	b.ReportMetric(msOf(at(lags, 1)), "max_ms")
+	b.ReportMetric(msOf(at(toCommit, 0.5)), "commit_p50_ms")
+	b.ReportMetric(msOf(at(toCommit, 0.95)), "commit_p95_ms")
+	b.ReportMetric(msOf(at(toSnapshot, 0.5)), "push_p50_ms")
+	b.ReportMetric(msOf(at(toSnapshot, 0.95)), "push_p95_ms")
+	b.ReportMetric(float64(n), "files")
+	b.Logf("PUT → snapshot naming the file, %d files of 1,000 rows: p50 %v, p95 %v, p99 %v, max %v; of which PUT → commit p50 %v, p95 %v; commit → snapshot p50 %v, p95 %v",
+		n, at(lags, 0.5), at(lags, 0.95), at(lags, 0.99), at(lags, 1), at(toCommit, 0.5), at(toCommit, 0.95), at(toSnapshot, 0.5), at(toSnapshot, 0.95))
+}
+
+// commitTimes hears the commits of loads (NOTIFY salespulse_files) and remembers when each
+// file's arrived.
+type commitTimes struct {
+	mu   sync.Mutex
+	seen map[int64]time.Time
+}
+
+func listenCommits(b testing.TB) *commitTimes {
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, err := pgx.Connect(ctx, testDB.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "LISTEN salespulse_files"); err != nil {
+		b.Fatal(err)
+	}
+	c := &commitTimes{seen: map[int64]time.Time{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				return
+			}
+			id, _ := strconv.ParseInt(n.Payload, 10, 64)
+			c.mu.Lock()
+			c.seen[id] = time.Now()
+			c.mu.Unlock()
+		}
+	}()
+	b.Cleanup(func() { cancel(); <-done; conn.Close(context.Background()) })
+	return c
+}
+
+// at is when the commit of ledger row id was heard.
+func (c *commitTimes) at(id int64, within time.Duration) (time.Time, bool) {
+	for end := time.Now().Add(within); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		t, ok := c.seen[id]
+		c.mu.Unlock()
+		if ok || time.Now().After(end) {
+			return t, ok
+		}
+	}
+}
+
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}

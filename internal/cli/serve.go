@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"salespulse/etl"
+	"salespulse/server"
+	"salespulse/ui"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// runServe runs the KPI server until SIGINT or SIGTERM, then shuts it down gracefully.
+func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "serve [flags]", stderr)
+	databaseFlag(fs, &cfg)
+	fs.StringVar(&cfg.HTTP.Addr, "addr", cfg.HTTP.Addr, "address to listen on, host:port (env HTTP_ADDR)")
+	fs.StringVar(&cfg.HTTP.APIToken, "api-token", cfg.HTTP.APIToken, "token required on /api/ and /ws when set (env API_TOKEN)")
+	fs.Func("allowed-origins", "browser origins allowed besides the server's own, comma-separated, * for any (env ALLOWED_ORIGINS)", func(s string) error {
+		cfg.HTTP.AllowedOrigins = nil
+		for _, o := range strings.Split(s, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				cfg.HTTP.AllowedOrigins = append(cfg.HTTP.AllowedOrigins, o)
+			}
+		}
+		return nil
+	})
+	fs.Func("upload-max-bytes", "largest file POST /api/uploads accepts, e.g. 100MiB (env UPLOAD_MAX_BYTES)", func(s string) error {
+		n, err := ParseSize(s)
+		cfg.HTTP.UploadMaxBytes = n
+		return err
+	})
+	fs.StringVar(&cfg.S3.Bucket, "bucket", cfg.S3.Bucket, "bucket uploads are put into; none disables uploads (env BUCKET_NAME)")
+	fs.StringVar(&cfg.S3.Endpoint, "s3-endpoint", cfg.S3.Endpoint, "S3-compatible endpoint URL (env S3_ENDPOINT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return err
+	}
+	log := slog.Default()
+	pool, err := openDatabase(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	var s3c *s3.Client
+	if cfg.S3.Bucket != "" {
+		if s3c, err = etl.NewS3Client(ctx, cfg.S3.S3Options); err != nil {
+			return err
+		}
+	}
+	srv := server.New(server.Config{
+		Addr: cfg.HTTP.Addr, Pool: pool, APIToken: cfg.HTTP.APIToken, AllowedOrigins: cfg.HTTP.AllowedOrigins,
+		UI: uiHandler(version), Log: log,
+		S3: s3c, Bucket: cfg.S3.Bucket, UploadMaxBytes: cfg.HTTP.UploadMaxBytes,
+	})
+	if err := srv.Open(); err != nil {
+		return err
+	}
+	log.Info("serve: listening", "addr", srv.Addr().String(), "token", cfg.HTTP.APIToken != "",
+		"allowed_origins", strings.Join(cfg.HTTP.AllowedOrigins, ","), "uploads_bucket", cfg.S3.Bucket)
+	<-ctx.Done()
+	log.Info("serve: shutting down")
+	if err := srv.Close(); err != nil {
+		return err
+	}
+	log.Info("serve: stopped")
+	return nil
+}
+
+// runHealthcheck asks a running server whether it is alive (or ready), for container
+// health checks in images that carry nothing but this binary.
+func runHealthcheck(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("healthcheck", "healthcheck [--ready] [URL]", stderr)
+	ready := fs.Bool("ready", false, "ask /readyz (database reachable, migrations current) instead of /healthz")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	base := dashboardURL(cfg.HTTP.Addr)
+	if fs.NArg() > 0 {
+		base = fs.Arg(0)
+	}
+	path := "/healthz"
+	if *ready {
+		path = "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return &Error{Name: "healthcheck", Reason: "bad URL " + base}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", base+path, resp.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
+	return nil
+}
+
+// uiHandler serves the dashboard: every path the API does not. The pages, the service
+// worker, the manifest and the assets (app.wasm and echarts.min.js included, built by
+// make web) all come from inside the binary.
+func uiHandler(version string) http.Handler {
+	ui.Routes()
+	return ui.Handler(version)
+}
+
+// dashboardURL turns a listen address into a URL a browser can open: an unspecified host
+// (":8080", "0.0.0.0:8080") is this machine.
+func dashboardURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// redacted is a database URL fit to print: its password hidden.
+func redacted(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "(database URL)"
+	}
+	return u.Redacted()
+}
