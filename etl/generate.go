@@ -21,6 +21,9 @@ type GenerateOptions struct {
 	Snake    bool      // snake_case headers and discounts written 20.0, else display headers
 	Comments bool      // include the Customer Comments column
 	Invalid  float64   // share of rows made to break a rule (for demos of the reject path)
+	// Products and Reps size the catalogue and the sales force; 0 keeps the small world of
+	// 25 products and 40 representatives.
+	Products, Reps int
 }
 
 // GenerateStats counts what was written.
@@ -32,7 +35,7 @@ type GenerateStats struct {
 const worldSeed = 20241026
 
 // A small world: products with stable ids and prices, reps who each work
-// one region, and returning customers. Rollups stay compact, as they would with real sales.
+// one region, and returning customers, as a real business has.
 type product struct {
 	id, name, category string
 	price, cost        int64 // cents
@@ -63,7 +66,10 @@ type world struct {
 	customers []string
 }
 
-func newWorld(f *gofakeit.Faker, r *rand.Rand) *world {
+func newWorld(f *gofakeit.Faker, r *rand.Rand, products, reps int) *world {
+	if products > 0 || reps > 0 {
+		return newLargeWorld(f, r, products, reps)
+	}
 	w := &world{}
 	for _, c := range catalogue {
 		for _, name := range c.names {
@@ -90,6 +96,44 @@ func newWorld(f *gofakeit.Faker, r *rand.Rand) *world {
 	return w
 }
 
+// newLargeWorld is a company of the given size (0 takes the small world's count): products
+// of every category with unique names and ids, and representatives spread over the regions
+// (at least one each).
+func newLargeWorld(f *gofakeit.Faker, r *rand.Rand, products, reps int) *world {
+	if products == 0 {
+		products = 25
+	}
+	if reps == 0 {
+		reps = 40
+	}
+	reps = max(reps, len(regions)) // every region has someone selling
+
+	w := &world{reps: make([][]string, len(regions))}
+	for i := range products {
+		c := catalogue[i%len(catalogue)]
+		price := (c.low*100+r.Int64N((c.high-c.low)*100))/100*100 + int64(r.IntN(100))
+		w.products = append(w.products, product{
+			id:       fmt.Sprintf("PRD%07d", i+1),
+			name:     fmt.Sprintf("%s %s-%d", c.names[(i/len(catalogue))%len(c.names)], strings.ToUpper(f.LetterN(2)), 100+i),
+			category: c.category, price: price, cost: price * int64(45+r.IntN(30)) / 100,
+		})
+	}
+	seen := map[string]bool{}
+	for i := range reps {
+		name := f.Name()
+		if seen[name] {
+			name = fmt.Sprintf("%s %d", name, i)
+		}
+		seen[name] = true
+		w.reps[i%len(regions)] = append(w.reps[i%len(regions)], name)
+	}
+	w.customers = make([]string, 2000)
+	for i := range w.customers {
+		w.customers[i] = f.Name()
+	}
+	return w
+}
+
 // Generate writes a sales CSV: the original's 24 columns (25 with comments), deterministic
 // for a seed. Valid rows satisfy every rule; with Invalid > 0 that share of rows breaks one.
 func Generate(out io.Writer, opt GenerateOptions) (GenerateStats, error) {
@@ -104,7 +148,10 @@ func Generate(out io.Writer, opt GenerateOptions) (GenerateStats, error) {
 	}
 	// One company for every file: its catalogue, reps and customers come from a fixed seed,
 	// so files of different days (seeds) share them, as a real business's files do.
-	w := newWorld(gofakeit.New(worldSeed), rand.New(rand.NewPCG(worldSeed, worldSeed)))
+	if opt.Products < 0 || opt.Reps < 0 {
+		return GenerateStats{}, errors.New("generate: products and reps must be ≥ 0")
+	}
+	w := newWorld(gofakeit.New(worldSeed), rand.New(rand.NewPCG(worldSeed, worldSeed)), opt.Products, opt.Reps)
 	r := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x5eed))
 	f := gofakeit.New(opt.Seed)
 	days := int(opt.To.Sub(opt.From).Hours()/24) + 1

@@ -51,7 +51,7 @@ type Result struct {
 }
 
 // phases times the parts of a load, for the log.
-type phases struct{ read, merge, fold, commit time.Duration }
+type phases struct{ read, merge, commit time.Duration }
 
 func (p *phases) since(d *time.Duration, t time.Time) time.Time {
 	now := time.Now()
@@ -62,7 +62,8 @@ func (p *phases) since(d *time.Duration, t time.Time) time.Time {
 func (r Result) contentHash() []byte { return r.hash }
 
 // Loader loads files into PostgreSQL, each in one transaction: the rows (COPY), the merge of
-// new sale ids, the fold into the rollups, the ledger row and a NOTIFY, committed together.
+// new sale ids, the ledger row and a NOTIFY, committed together. The KPI servers then read
+// the file's sales by its ledger id.
 type Loader struct {
 	Pool           *pgxpool.Pool
 	MaxRejectRatio float64       // share of rejected rows above which the whole file fails
@@ -103,7 +104,7 @@ func (l *Loader) Load(ctx context.Context, src Source, progress func(int64)) (Re
 	if err == nil {
 		l.logger().Debug("load: done", "file", res.File, "status", res.Status, "path", res.Path,
 			"rows", res.RowsTotal, "seconds", res.Seconds, "read_copy", res.phases.read,
-			"merge", res.phases.merge, "fold", res.phases.fold, "commit", res.phases.commit)
+			"merge", res.phases.merge, "commit", res.phases.commit)
 	}
 	return res, err
 }
@@ -224,18 +225,11 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 			return res, fmt.Errorf("merge: %w", err)
 		}
 		res.RowsDuplicate = valid - res.RowsLoaded
-		if err := foldMerged(ctx, q); err != nil {
-			return res, err
-		}
 		tick = res.phases.since(&res.phases.merge, tick)
 	}
 	if float64(rejected) > l.MaxRejectRatio*float64(total) {
 		return res, &ratioError{total: total, rejected: rejected}
 	}
-	if err := foldIntoRollups(ctx, q); err != nil {
-		return res, err
-	}
-	tick = res.phases.since(&res.phases.fold, tick)
 	err = l.finish(ctx, tx, q, res, factsOf(src, t, sum, in.n))
 	res.phases.since(&res.phases.commit, tick)
 	return res, err
@@ -296,12 +290,10 @@ type batch struct {
 	sales   []db.CopySalesParams
 	staged  []db.CopyStagingParams
 	rejects []db.CopyRejectsParams
-	deltas  deltas
 }
 
 func (b *batch) reset() *batch {
 	b.sales, b.staged, b.rejects = b.sales[:0], b.staged[:0], nil
-	b.deltas = deltas{}
 	return b
 }
 
@@ -309,8 +301,8 @@ func (b *batch) reset() *batch {
 // here and there still streams its sales in one COPY.
 const rejectBatchRows = 20_000
 
-// stream reads the file and COPYs it in batches: sales (or staging rows on the merge path),
-// rejected rows, and on the COPY path the rollup rows of the fold. With rejectsOnly it
+// stream reads the file and COPYs it in batches: sales (or staging rows on the merge path)
+// and rejected rows. With rejectsOnly it
 // writes rejected rows alone (a refused file). It returns rows read and rows rejected.
 func (l *Loader) stream(ctx context.Context, tx *copyTx, q *db.Queries, t *Transform, fileID int64, path string, rejectsOnly bool) (int64, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -327,10 +319,6 @@ func (l *Loader) stream(ctx context.Context, tx *copyTx, q *db.Queries, t *Trans
 	var rejected int64
 	go func() {
 		defer close(full)
-		var sums *fold
-		if path == pathCopy && !rejectsOnly {
-			sums = newFold()
-		}
 		var b *batch
 		var rejects []db.CopyRejectsParams
 		take := func() bool {
@@ -345,9 +333,6 @@ func (l *Loader) stream(ctx context.Context, tx *copyTx, q *db.Queries, t *Trans
 		send := func(last bool) bool {
 			if last || len(rejects) >= rejectBatchRows {
 				b.rejects, rejects = rejects, nil
-			}
-			if sums != nil && (last || sums.full()) {
-				b.deltas = sums.drain()
 			}
 			select {
 			case full <- b:
@@ -371,14 +356,13 @@ func (l *Loader) stream(ctx context.Context, tx *copyTx, q *db.Queries, t *Trans
 					FileID: fileID, Line: rej.Line, ColumnName: rej.Column, Reason: rej.Reason, RawLine: rej.Raw,
 				})
 			case rejectsOnly:
-			case sums != nil:
+			case path == pathCopy:
 				s.FileID = fileID
 				b.sales = append(b.sales, s.CopySalesParams)
-				sums.add(&b.sales[len(b.sales)-1])
 			default:
 				b.staged = append(b.staged, staged(&s))
 			}
-			if len(b.sales)+len(b.staged) >= size || len(rejects) >= rejectBatchRows || (sums != nil && sums.full()) {
+			if len(b.sales)+len(b.staged) >= size || len(rejects) >= rejectBatchRows {
 				if !send(false) || !take() {
 					return
 				}
@@ -424,76 +408,6 @@ func copyBatch(ctx context.Context, q *db.Queries, b *batch) error {
 		if _, err := q.CopyRejects(ctx, b.rejects); err != nil {
 			return fmt.Errorf("copy rejects: %w", err)
 		}
-	}
-	return copyDeltas(ctx, q, b.deltas)
-}
-
-func copyDeltas(ctx context.Context, q *db.Queries, d deltas) error {
-	if len(d.cube) > 0 {
-		if _, err := q.CopyDeltaCube(ctx, d.cube); err != nil {
-			return fmt.Errorf("copy fold: %w", err)
-		}
-	}
-	if len(d.products) > 0 {
-		if _, err := q.CopyDeltaProduct(ctx, d.products); err != nil {
-			return fmt.Errorf("copy fold: %w", err)
-		}
-	}
-	if len(d.reps) > 0 {
-		if _, err := q.CopyDeltaRep(ctx, d.reps); err != nil {
-			return fmt.Errorf("copy fold: %w", err)
-		}
-	}
-	return nil
-}
-
-// foldMerged expands the sums MergeStaged computed, like the COPY path's own.
-func foldMerged(ctx context.Context, q *db.Queries) error {
-	products, err := q.ReadFoldProducts(ctx)
-	if err != nil {
-		return fmt.Errorf("fold: %w", err)
-	}
-	reps, err := q.ReadFoldReps(ctx)
-	if err != nil {
-		return fmt.Errorf("fold: %w", err)
-	}
-	sums := newFold()
-	flush := func() error { return copyDeltas(ctx, q, sums.drain()) }
-	for _, p := range products {
-		sums.addFoldProduct(p)
-		if sums.full() {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	for _, r := range reps {
-		sums.addFoldRep(r)
-		if sums.full() {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
-}
-
-// foldIntoRollups adds the delta tables into the rollups; concurrent loads take turns here.
-func foldIntoRollups(ctx context.Context, q *db.Queries) error {
-	if err := q.LockRollups(ctx); err != nil {
-		return fmt.Errorf("fold: lock: %w", err)
-	}
-	if err := q.SetFoldMemory(ctx); err != nil {
-		return fmt.Errorf("fold: %w", err)
-	}
-	if _, err := q.ApplyCube(ctx); err != nil {
-		return fmt.Errorf("fold: cube: %w", err)
-	}
-	if _, err := q.ApplyProducts(ctx); err != nil {
-		return fmt.Errorf("fold: products: %w", err)
-	}
-	if _, err := q.ApplyReps(ctx); err != nil {
-		return fmt.Errorf("fold: reps: %w", err)
 	}
 	return nil
 }

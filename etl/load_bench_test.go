@@ -34,6 +34,5 @@ func BenchmarkLoadFile(b *testing.B) {
 		}
 		b.ReportMetric(float64(res.RowsLoaded)/res.Seconds, "rows/s")
 		b.ReportMetric(res.phases.read.Seconds(), "read_copy_s")
-		b.ReportMetric(res.phases.fold.Seconds(), "fold_s")
 	}
 }

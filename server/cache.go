@@ -14,11 +14,12 @@ import (
 )
 
 // snapshotCache keeps the latest snapshot of each filter asked for, so that N viewers of one
-// filter (WebSocket clients, REST callers) cost one computation. A change to the data
-// invalidates everything at once (a computation under way then serves only those already
-// waiting for it). Concurrent requests for a filter being computed wait for that computation.
+// filter (WebSocket clients, REST callers) cost one computation. An entry is current while
+// the engine's version is the one it was computed at; concurrent requests for a filter being
+// computed wait for that computation.
 type snapshotCache struct {
-	compute func(context.Context, query) (*api.Snapshot, error)
+	compute func(context.Context, query) (*api.Snapshot, uint64, error)
+	version func() uint64 // the engine's
 	timeout time.Duration // how long one computation may take
 	max     int           // entries kept; beyond it an arbitrary one is evicted
 
@@ -28,33 +29,28 @@ type snapshotCache struct {
 
 // cached is one filter's snapshot, encoded once for every kind of reader.
 type cached struct {
-	ready chan struct{} // closed when the fields below are set
-	err   error
-	snap  *api.Snapshot
-	body  []byte                     // the snapshot as JSON: GET /api/kpis
-	frame *websocket.PreparedMessage // {"type":"snapshot",...}: framed (and compressed) once per kind of connection
+	ready   chan struct{} // closed when the fields below are set
+	err     error
+	version uint64 // the engine's when computed
+	snap    *api.Snapshot
+	body    []byte                     // the snapshot as JSON: GET /api/kpis
+	frame   *websocket.PreparedMessage // {"type":"snapshot",...}: framed (and compressed) once per kind of connection
 }
 
-func newSnapshotCache(compute func(context.Context, query) (*api.Snapshot, error), timeout time.Duration, max int) *snapshotCache {
-	return &snapshotCache{compute: compute, timeout: timeout, max: max, entries: map[string]*cached{}}
-}
-
-// invalidate forgets every snapshot held or being computed: the data changed.
-func (c *snapshotCache) invalidate() {
-	c.mu.Lock()
-	clear(c.entries)
-	c.mu.Unlock()
+func newSnapshotCache(compute func(context.Context, query) (*api.Snapshot, uint64, error), version func() uint64, timeout time.Duration, max int) *snapshotCache {
+	return &snapshotCache{compute: compute, version: version, timeout: timeout, max: max, entries: map[string]*cached{}}
 }
 
 // get returns the current snapshot of q's filter with a seq above minSeq (0: any), computing
 // it when there is none. The computation is not tied to ctx (others may be waiting for it);
 // ctx only bounds this caller's wait.
 func (c *snapshotCache) get(ctx context.Context, q query, minSeq uint64) (*cached, error) {
-	key := q.filter.Key()
+	key := q.Filter.Key()
 	for {
+		version := c.version()
 		c.mu.Lock()
 		e, ok := c.entries[key]
-		if !ok || (isDone(e) && (e.err != nil || e.snap.Seq <= minSeq)) {
+		if !ok || (isDone(e) && (e.err != nil || e.version < version || e.snap.Seq <= minSeq)) {
 			e = c.start(key, q)
 		}
 		c.mu.Unlock()
@@ -66,11 +62,11 @@ func (c *snapshotCache) get(ctx context.Context, q query, minSeq uint64) (*cache
 		if e.err != nil {
 			return nil, e.err
 		}
-		if e.snap.Seq > minSeq {
+		if e.snap.Seq > minSeq && e.version >= version {
 			return e, nil
 		}
 		// Computed before the caller's last snapshot (a client switching back to a filter
-		// cached earlier): go round again for a newer one.
+		// cached earlier), or before the data changed: go round again for a newer one.
 	}
 }
 
@@ -101,7 +97,7 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 	defer close(e.ready)
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	e.snap, e.err = c.compute(ctx, q)
+	e.snap, e.version, e.err = c.compute(ctx, q)
 	if e.err == nil {
 		e.body, e.err = json.Marshal(e.snap)
 	}

@@ -157,9 +157,10 @@ func TestReadinessFailsWithoutTheDatabase(t *testing.T) {
 	if code := getJSON(t, srv.URL()+"/healthz", &health); code != 200 {
 		t.Errorf("healthz without a database: %d", code)
 	}
-	var e api.ErrorResponse
-	if code := getJSON(t, srv.URL()+"/api/kpis?region=x", &e); code != 500 || e.Error.Code != api.CodeInternal {
-		t.Errorf("kpis without a database: %d %+v", code, e)
+	// The KPIs are held in memory: dashboards keep being answered while the database is away.
+	var snap api.Snapshot
+	if code := getJSON(t, srv.URL()+"/api/kpis?region=x", &snap); code != 200 || snap.Seq == 0 {
+		t.Errorf("kpis without a database: %d %+v", code, snap)
 	}
 }
 

@@ -43,7 +43,7 @@ func (h *hub) add(c *client, q query) bool {
 	if h.closed {
 		return false
 	}
-	c.q, c.key = q, q.filter.Key()
+	c.q, c.key = q, q.Filter.Key()
 	h.join(c)
 	h.n++
 	h.running.Add(1)
@@ -76,7 +76,7 @@ func (h *hub) setFilter(c *client, q query) {
 		return
 	}
 	h.leave(c)
-	c.q, c.key = q, q.filter.Key()
+	c.q, c.key = q, q.Filter.Key()
 	h.join(c)
 }
 

@@ -55,6 +55,11 @@ func startServer(t *testing.T, cfg Config) *Server {
 		}
 	})
 	poll.Until(t, "the LISTEN connection", 5*time.Second, s.listener.connected.Load)
+	select {
+	case <-s.Ready():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not read the sales within 30 s")
+	}
 	return s
 }
 

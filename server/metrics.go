@@ -40,7 +40,7 @@ func newMetrics(pool *pgxpool.Pool, clients func() int, log *slog.Logger) *metri
 		Buckets: prometheus.ExponentialBucketsRange(0.001, 10, 24), // 1 ms to 10 s, about 1.5× apart
 	})
 	m.snapshotSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "salespulse_snapshot_compute_seconds", Help: "Time to compute one KPI snapshot from the rollups.",
+		Name: "salespulse_snapshot_compute_seconds", Help: "Time to compute one KPI snapshot from the KPI engine.",
 		Buckets: prometheus.ExponentialBucketsRange(0.0005, 5, 24),
 	})
 	m.notifications = prometheus.NewCounter(prometheus.CounterOpts{

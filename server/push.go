@@ -12,24 +12,26 @@ import (
 type changes struct {
 	mu      sync.Mutex
 	ids     []int64
+	resync  bool          // look for every loaded file the engine lacks
 	noticed time.Time     // when the first change of the burst was heard; zero when none
 	signal  chan struct{} // one pending wake-up at most
 }
 
-// changed is the listener's callback: the data changed (file fileID committed, or 0 when
-// unknown). Cached snapshots are stale from here on; the push follows after the
-// coalescing delay.
+// changed is the listener's callback: file fileID committed (0: something may have
+// committed unheard, after a reconnect). The push loop adds the file's sales to the engine
+// and pushes, after the coalescing delay.
 func (s *Server) changed(fileID int64) {
 	if fileID > 0 {
 		s.metrics.notifications.Inc()
 	}
-	s.cache.invalidate()
 	s.changes.mu.Lock()
 	if s.changes.noticed.IsZero() {
 		s.changes.noticed = time.Now()
 	}
 	if fileID > 0 {
 		s.changes.ids = append(s.changes.ids, fileID)
+	} else {
+		s.changes.resync = true
 	}
 	s.changes.mu.Unlock()
 	select {
@@ -38,10 +40,17 @@ func (s *Server) changed(fileID int64) {
 	}
 }
 
-// pushLoop pushes fresh snapshots after changes. A burst of commits (a backfill, several
-// workers) is coalesced: after the first, it waits a few milliseconds for more, then
-// recomputes each distinct filter in use once. Commits during a push make the next one.
+// pushLoop adds committed files to the engine and pushes fresh snapshots. A burst of
+// commits (a backfill, several workers) is coalesced: after the first, it waits a few
+// milliseconds for more, then adds them all and recomputes each distinct filter in use once.
+// Commits during a push make the next one. Nothing is added before the engine has read the
+// sales at start (those files are then known to it already).
 func (s *Server) pushLoop(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.engineReady:
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -54,15 +63,41 @@ func (s *Server) pushLoop(ctx context.Context) {
 		case <-time.After(s.cfg.Coalesce):
 		}
 		s.changes.mu.Lock()
-		ids, noticed := s.changes.ids, s.changes.noticed
-		s.changes.ids, s.changes.noticed = nil, time.Time{}
+		ids, resync, noticed := s.changes.ids, s.changes.resync, s.changes.noticed
+		s.changes.ids, s.changes.resync, s.changes.noticed = nil, false, time.Time{}
 		s.changes.mu.Unlock()
 		if noticed.IsZero() {
+			continue
+		}
+		if !s.addFiles(ctx, ids, resync) {
 			continue
 		}
 		s.push(ctx, noticed)
 		s.observeFiles(ctx, ids)
 	}
+}
+
+// addFiles adds the sales of committed files to the engine (with resync, of every loaded
+// file it lacks). When the database fails meanwhile, a resync is tried again shortly; false
+// when the server is stopping.
+func (s *Server) addFiles(ctx context.Context, ids []int64, resync bool) bool {
+	var err error
+	for _, id := range ids {
+		if err = s.engine.LoadFile(ctx, s.pool, id); err != nil {
+			break
+		}
+	}
+	if err == nil && resync {
+		_, err = s.engine.Sync(ctx, s.pool)
+	}
+	if ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		s.log.Warn("push: reading committed files failed; trying again", "err", err)
+		time.AfterFunc(s.cfg.ListenBackoff, func() { s.changed(0) })
+	}
+	return true
 }
 
 // push recomputes the snapshot of every filter watched, each once, a few at a time, and
@@ -78,9 +113,7 @@ func (s *Server) push(ctx context.Context, noticed time.Time) {
 			e, err := s.cache.get(ctx, q, 0)
 			if err != nil {
 				if ctx.Err() == nil {
-					// The clients keep their last snapshot; the next change (or the listener's
-					// reconnect after a database outage) pushes again.
-					s.log.Error("push: snapshot", "filter", q.filter, "err", err)
+					s.log.Error("push: snapshot", "filter", q.Filter, "err", err)
 				}
 				return
 			}

@@ -63,6 +63,10 @@ func (s *Server) handleKPIs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !s.ready() {
+		w.Header().Set("Retry-After", "2")
+		return errNotReady
+	}
 	e, err := s.cache.get(r.Context(), q, 0)
 	if err != nil {
 		return err

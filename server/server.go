@@ -2,9 +2,11 @@
 // (snapshots, the ingestion ledger, uploads), the WebSocket that pushes a fresh snapshot to
 // every dashboard moments after a file commits, health and metrics.
 //
-// Snapshots are read from the rollups only. The server LISTENs for the commits of loads,
-// coalesces bursts, recomputes each distinct filter in use once and fans the result out;
-// snapshots are cached per filter between changes, so viewers cost no database work.
+// Snapshots are computed from the KPI engine (server/kpi), which holds every loaded sale
+// summed in memory: read from the database at start, then fed each committed file's sales.
+// The server LISTENs for the commits of loads, coalesces bursts, adds the files to the
+// engine, recomputes each distinct filter in use once and fans the result out; snapshots
+// are cached per filter between changes, so viewers cost no database work.
 package server
 
 import (
@@ -21,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salespulse/server/kpi"
 )
 
 // Config is what a Server needs. Zero tuning fields take the defaults noted.
@@ -40,7 +44,6 @@ type Config struct {
 
 	Coalesce        time.Duration // how long a push waits for more commits; default 5 ms
 	PushParallel    int           // snapshots computed at once during a push; default 2
-	SnapshotConns   int           // connections one snapshot reads on at once, 1 or 2; default 2
 	SendQueue       int           // frames a WebSocket client may have waiting; default 16
 	WriteTimeout    time.Duration // longest a frame may take to write; default 10 s
 	PingInterval    time.Duration // WebSocket keepalive; a client silent for two is gone; default 30 s
@@ -65,9 +68,6 @@ func (c Config) withDefaults() Config {
 	def(&c.ListenIdleCheck, 30*time.Second)
 	def(&c.ListenBackoff, 100*time.Millisecond)
 	def(&c.ShutdownTimeout, 10*time.Second)
-	if c.SnapshotConns != 1 {
-		c.SnapshotConns = 2
-	}
 	if c.PushParallel <= 0 {
 		c.PushParallel = 2
 	}
@@ -91,23 +91,23 @@ func (c Config) withDefaults() Config {
 
 // Server is the KPI server. New it, Open it, Close it.
 type Server struct {
-	cfg      Config
-	pool     *pgxpool.Pool
-	log      *slog.Logger
-	metrics  *metrics
-	hub      *hub
-	cache    *snapshotCache
-	listener *listener
-	upgrader *websocket.Upgrader
-	changes  changes
-	handler  http.Handler
+	cfg     Config
+	pool    *pgxpool.Pool
+	log     *slog.Logger
+	metrics *metrics
+	hub     *hub
+	cache   *snapshotCache
+	engine  *kpi.Engine
+	// engineReady is closed once the engine holds the sales read at start.
+	engineReady chan struct{}
+	listener    *listener
+	upgrader    *websocket.Upgrader
+	changes     changes
+	handler     http.Handler
 
 	// seq numbers snapshot computations: GET /api/kpis and WebSocket frames carry it, and it
 	// only grows while the server runs.
-	seq atomic.Uint64
-	// computing admits snapshot computations, each of which holds two pool connections.
-	computing chan struct{}
-
+	seq     atomic.Uint64
 	ln      net.Listener
 	http    *http.Server
 	ctx     context.Context // the server's lifetime: ends with Close
@@ -124,10 +124,8 @@ func New(cfg Config) *Server {
 	s.hub = newHub(cfg.SendQueue, nil, cfg.Log)
 	s.metrics = newMetrics(cfg.Pool, s.hub.count, cfg.Log)
 	s.hub.metrics = s.metrics
-	s.cache = newSnapshotCache(s.computeSnapshot, cfg.SnapshotTimeout, cfg.CacheEntries)
-	// Half the pool at most, and one at least: with a pool of one connection the second half
-	// of a snapshot would wait for ever, so Open refuses such a pool.
-	s.computing = make(chan struct{}, max(1, int(cfg.Pool.Config().MaxConns)/cfg.SnapshotConns))
+	s.engine, s.engineReady = kpi.New(), make(chan struct{})
+	s.cache = newSnapshotCache(s.computeSnapshot, s.engine.Version, cfg.SnapshotTimeout, cfg.CacheEntries)
 	s.upgrader = s.newUpgrader()
 	conn := cfg.Pool.Config().ConnConfig.Copy()
 	conn.RuntimeParams["application_name"] = "salespulse-listen"
@@ -140,11 +138,9 @@ func New(cfg Config) *Server {
 }
 
 // Open listens on the configured address and starts serving, listening for commits and
-// pushing snapshots.
+// pushing snapshots. The KPIs are read from the database in the background; until they are
+// (Ready), snapshots answer 503 and /readyz says so.
 func (s *Server) Open() error {
-	if int(s.cfg.Pool.Config().MaxConns) < s.cfg.SnapshotConns {
-		return fmt.Errorf("server: the database pool needs at least %d connections (SnapshotConns)", s.cfg.SnapshotConns)
-	}
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 	conn, err := s.listener.connect(ctx)
 	cancel()
@@ -165,7 +161,8 @@ func (s *Server) Open() error {
 		// No ReadTimeout or WriteTimeout: uploads and WebSockets are long; both keep
 		// deadlines of their own.
 	}
-	s.running.Add(3)
+	s.running.Add(4)
+	go func() { defer s.running.Done(); s.loadEngine(s.ctx) }()
 	go func() { defer s.running.Done(); s.listener.run(s.ctx, conn) }()
 	go func() { defer s.running.Done(); s.pushLoop(s.ctx) }()
 	go func() {

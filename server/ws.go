@@ -141,6 +141,10 @@ func clipQuote(s string) string { return `"` + clip(s) + `"` }
 func (s *Server) subscribe(c *client, q query) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.SnapshotTimeout)
 	defer cancel()
+	select { // a client that connects while the sales are being read gets them when they are
+	case <-s.engineReady:
+	case <-ctx.Done():
+	}
 	e, err := s.cache.get(ctx, q, s.hub.lastSeq(c))
 	if err != nil {
 		if s.ctx.Err() == nil {

@@ -152,14 +152,13 @@ func TestWebSocketDropsAStalledClientAndKeepsServingTheOthers(t *testing.T) {
 	defer stalled.Close()
 	poll.Until(t, "two clients", 5*time.Second, func() bool { return srv.hub.count() == 2 })
 
+	dirty()
 	var last uint64
 	for i := 0; srv.hub.count() == 2; i++ {
 		if i == 400 {
 			t.Fatal("the stalled client was never dropped")
 		}
-		if _, err := testDB.Pool.Exec(context.Background(), "SELECT pg_notify('salespulse_files', '0')"); err != nil {
-			t.Fatal(err)
-		}
+		loadFiles(t, generated(t, 5, uint64(5000+i), "2024-10-27", 0))
 		// The good client gets every push, promptly, whatever the other does.
 		s := snapshot(t, good, 2*time.Second)
 		if s.Seq <= last {
@@ -171,9 +170,7 @@ func TestWebSocketDropsAStalledClientAndKeepsServingTheOthers(t *testing.T) {
 		t.Errorf("dropped counter %v", n)
 	}
 	// The good client is still served after the drop.
-	if _, err := testDB.Pool.Exec(context.Background(), "SELECT pg_notify('salespulse_files', '0')"); err != nil {
-		t.Fatal(err)
-	}
+	loadFiles(t, generated(t, 5, 4999, "2024-10-27", 0))
 	if s := snapshot(t, good, 2*time.Second); s.Seq <= last {
 		t.Errorf("after the drop: seq %d", s.Seq)
 	}
@@ -304,23 +301,25 @@ func TestTwoReplicasBothPush(t *testing.T) {
 
 func TestListenerReconnectsAndResyncs(t *testing.T) {
 	withFixtures(t)
-	srv := startServer(t, Config{ListenBackoff: 20 * time.Millisecond})
+	srv := startServer(t, Config{ListenBackoff: time.Second})
 	c := dial(t, wsURL(srv, ""), nil)
 	first := snapshot(t, c, 5*time.Second)
 
-	// Cut the LISTEN connection from the database side, as a restart or a proxy would.
+	// Cut the LISTEN connection from the database side, as a restart or a proxy would, and
+	// load a file while it is away: its notification is lost.
 	var n int
 	if err := testDB.Pool.QueryRow(context.Background(),
 		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'salespulse-listen' AND datname = current_database()").Scan(&n); err != nil || n == 0 {
 		t.Fatalf("terminate the listener: %d %v", n, err)
 	}
-	// Changes may have been missed meanwhile: a fresh snapshot comes without any load.
+	dirty()
+	missed := loadFiles(t, generated(t, 50, 405, "2024-10-30", 0))[0]
+	// The reconnect looks for what it missed, and pushes it.
 	resync := snapshot(t, c, 5*time.Second)
-	if resync.Seq <= first.Seq {
-		t.Errorf("resync seq %d after %d", resync.Seq, first.Seq)
+	if resync.Seq <= first.Seq || resync.LastFileID != missed.FileID {
+		t.Errorf("after the reconnect: seq %d (before %d), last file %d, want %d", resync.Seq, first.Seq, resync.LastFileID, missed.FileID)
 	}
 	poll.Until(t, "the listener to reconnect", 5*time.Second, srv.listener.connected.Load)
-	dirty()
 	res := loadFiles(t, generated(t, 100, 404, "2024-10-30", 0))[0]
 	if s := snapshot(t, c, 2*time.Second); s.LastFileID != res.FileID {
 		t.Errorf("after reconnect: last file %d, want %d", s.LastFileID, res.FileID)

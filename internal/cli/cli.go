@@ -32,7 +32,7 @@ Commands:
   load      load CSV files (paths or s3://bucket/key) synchronously
   generate  write realistic fake sales as CSV
   migrate   apply database migrations
-  verify    check the rollups and the ledger against the sales table
+  verify    check the ledger and the KPIs against the sales table
   healthcheck  ask a running server whether it is alive (for container health checks)
   version   print the version
 

@@ -159,12 +159,12 @@ func TestGenerateIsDeterministicAndLoadsWithoutRejects(t *testing.T) {
 	}
 }
 
-func TestSeveralProcessesLoadingAtOnceKeepRollupsExact(t *testing.T) {
+func TestSeveralProcessesLoadingAtOnceKeepTheLedgerExact(t *testing.T) {
 	testDB.Reset(t)
 	dir := t.TempDir()
 	// Four processes, each loading three files. Process p's file f is generated with seed
 	// p+f and 1000+500f rows, so files of neighbouring processes share a seed and the shorter
-	// one's sale ids are all in the longer one: loads collide on ids and on rollup rows.
+	// one's sale ids are all in the longer one: loads collide on ids.
 	var files [][]string
 	for p := range 4 {
 		var mine []string

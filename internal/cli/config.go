@@ -31,7 +31,7 @@ type Config struct {
 	LogLevel slog.Level // LOG_LEVEL: debug, info, warn or error
 }
 
-// Database is where sales, rollups and the ledger live.
+// Database is where sales and the ledger live.
 type Database struct {
 	URL string // DATABASE_URL, or composed from the POSTGRES_* parts
 }

@@ -22,6 +22,8 @@ func runGenerate(ctx context.Context, cfg Config, args []string, stdout, stderr 
 	shape := fs.String("shape", "display", "header shape: display (\"Sale Date\", ...) or snake (sale_date, ...)")
 	comments := fs.Bool("comments", false, "include the Customer Comments column")
 	invalid := fs.Float64("invalid", 0, "share of rows made to break a rule, 0..1 (shows the reject path)")
+	products := fs.Int("products", 0, "size of the catalogue (default: a small world of 25 products)")
+	reps := fs.Int("reps", 0, "number of sales representatives (default: 40)")
 	out := fs.String("out", "-", "output file, or - for standard output")
 	upload := fs.String("upload", "", "put the file into S3 instead: s3://BUCKET/PREFIX/ (a name is made up) or s3://BUCKET/KEY")
 	if err := fs.Parse(args); err != nil {
@@ -40,12 +42,16 @@ func runGenerate(ctx context.Context, cfg Config, args []string, stdout, stderr 
 	if *rows < 0 {
 		return &Error{Name: "--rows", Reason: "must be ≥ 0"}
 	}
+	if *products < 0 || *reps < 0 {
+		return &Error{Name: "--products", Reason: "--products and --reps must be ≥ 0"}
+	}
 	if *invalid < 0 || *invalid > 1 {
 		return &Error{Name: "--invalid", Reason: "must lie between 0 and 1"}
 	}
 	opt := etl.GenerateOptions{
 		Rows: *rows, Seed: *seed, From: from, To: to,
 		Snake: *shape == "snake", Comments: *comments, Invalid: *invalid,
+		Products: *products, Reps: *reps,
 	}
 	if *upload != "" {
 		return generateUpload(ctx, cfg, opt, *upload, stderr)

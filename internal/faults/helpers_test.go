@@ -3,7 +3,7 @@
 // or stopped mid-file, PostgreSQL restarted, a topic replayed, hostile WebSocket clients).
 // The short ones run with every test run; the long ones of the proof only with PROOF=1, and
 // the PostgreSQL restart also needs PROOF_PG_RESTART=1, because it restarts the shared
-// server. After each fault, sales and every rollup are compared with a recomputation from the
+// server. After each fault, sales and the KPIs are compared with a recomputation from the
 // input bytes (internal/oracle).
 package faults
 

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 	"salespulse/internal/oracle"
-	"slices"
+	"salespulse/server/api"
+	"salespulse/server/kpi"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,74 +15,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// What the fault tests check against: the expected content of sales and of every rollup,
-// computed from the input files' bytes alone (internal/oracle), and digests of the tables.
+// What the fault tests check against: the expected sales and KPIs, computed from the input
+// files' bytes alone (internal/oracle), and digests of the tables.
 
-// dbRollups reads the three rollup tables in the form of inputs.rollups.
-func dbRollups(ctx context.Context, pool *pgxpool.Pool) (map[string]string, error) {
-	out := map[string]string{}
-	for _, q := range []struct{ table, sql string }{
-		{"cube", `SELECT grain::text, period::text, category, region, channel, concat_ws(' ', orders, quantity, sales_cents,
-			cost_cents, gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents,
-			canceled_orders, canceled_sales_cents) FROM kpi_cube`},
-		{"product", `SELECT grain::text, period::text, category, region, channel, product,
-			concat_ws(' ', orders, quantity, sales_cents) FROM kpi_product`},
-		{"rep", `SELECT grain::text, period::text, category, region, channel, rep,
-			concat_ws(' ', orders, sales_cents, gross_profit_cents) FROM kpi_rep`},
-	} {
-		rows, err := pool.Query(ctx, q.sql)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", q.table, err)
-		}
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			parts := []string{q.table}
-			for _, v := range vals[:len(vals)-1] {
-				parts = append(parts, fmt.Sprint(v))
-			}
-			out[strings.Join(parts, "|")] = fmt.Sprint(vals[len(vals)-1])
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// diffMaps counts the keys whose values differ (missing on either side included) and
-// describes the first few.
-func diffMaps(want, got map[string]string) (int, []string) {
-	n := 0
-	var ex []string
-	note := func(s string) {
-		n++
-		if len(ex) < 5 {
-			ex = append(ex, s)
-		}
-	}
-	for k, w := range want {
-		if g, ok := got[k]; !ok {
-			note(fmt.Sprintf("missing %s (want %s)", k, w))
-		} else if g != w {
-			note(fmt.Sprintf("%s: got %s, want %s", k, g, w))
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok {
-			note(fmt.Sprintf("extra %s = %s", k, g))
-		}
-	}
-	slices.Sort(ex)
-	return n, ex
-}
-
-// checkAgainstInputs compares the database with the inputs: the set of sale ids, the total value,
-// every row of every rollup. It returns a one-line summary; differences are test errors.
+// checkAgainstInputs compares the database with the inputs: the set of sale ids, the total
+// value, and the KPI views of an engine built from the database (as a server builds it)
+// with the oracle's; then `salespulse verify`. It returns a one-line summary; differences
+// are test errors.
 func checkAgainstInputs(t *testing.T, in *oracle.Inputs) string {
 	t.Helper()
 	ctx := context.Background()
@@ -120,21 +60,45 @@ func checkAgainstInputs(t *testing.T, in *oracle.Inputs) string {
 		t.Errorf("sales: %d rows (want %d distinct sale ids from the inputs), %d missing, %d not in the inputs, %d doubled; total value %d cents, want %d",
 			gotSales, wantSales, missing, extra, doubled, gotCents, wantCents)
 	}
-	want := in.Rollups()
-	got, err := dbRollups(ctx, testDB.Pool)
-	if err != nil {
+	e := kpi.New()
+	if err := e.Load(ctx, testDB.Pool); err != nil {
 		t.Fatal(err)
 	}
-	n, ex := diffMaps(want, got)
-	if n != 0 {
-		t.Errorf("%d rollup rows differ from a recomputation from the input bytes, e.g.:\n  %s", n, strings.Join(ex, "\n  "))
+	views := kpiViews(in)
+	n := 0
+	for _, f := range views {
+		q, err := kpi.ParseQuery(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diffs := in.Check(e.Snapshot(q), f); len(diffs) > 0 {
+			n++
+			t.Errorf("KPIs of %+v differ from a recomputation from the input bytes:\n  %s", f, strings.Join(diffs, "\n  "))
+		}
 	}
 	verify := bin.Run(t, dbEnv(), "verify")
 	if verify.Code != 0 {
 		t.Errorf("salespulse verify: exit %d\n%s%s", verify.Code, verify.Stdout, verify.Stderr)
 	}
-	return fmt.Sprintf("sales=%d want=%d missing=%d doubled=%d extra=%d cents=%d want_cents=%d rollup_rows=%d rollup_diffs=%d verify_exit=%d",
-		gotSales, wantSales, missing, doubled, extra, gotCents, wantCents, len(want), n, verify.Code)
+	return fmt.Sprintf("sales=%d want=%d missing=%d doubled=%d extra=%d cents=%d want_cents=%d kpi_views=%d kpi_view_diffs=%d verify_exit=%d",
+		gotSales, wantSales, missing, doubled, extra, gotCents, wantCents, len(views), n, verify.Code)
+}
+
+// kpiViews are filters worth checking over the inputs: all time, each category, region and
+// channel, and windows over the first and the last days.
+func kpiViews(in *oracle.Inputs) []api.Filter {
+	all := in.KPIs(api.Filter{})
+	views := []api.Filter{{}, {From: all.DataRange.To}, {To: all.DataRange.From}}
+	for _, c := range all.Options.Categories {
+		views = append(views, api.Filter{Category: c})
+	}
+	for _, r := range all.Options.Regions {
+		views = append(views, api.Filter{Region: r, From: all.DataRange.From, To: all.DataRange.To})
+	}
+	for _, ch := range all.Options.Channels {
+		views = append(views, api.Filter{Channel: ch, To: all.DataRange.To})
+	}
+	return views
 }
 
 // tableDigest is the row count and MD5 of a query's rows, each as its text form, in a fixed

@@ -80,7 +80,7 @@ func TestWorkerKilledAtRandomMomentsLosesAndDoublesNothing(t *testing.T) {
 		t.Errorf("%d files loaded twice", n)
 	}
 	if v := bin.Run(t, dbEnv(), "verify"); v.Code != 0 {
-		t.Errorf("rollups differ from a recomputation after %d kills:\n%s", kills, v.Stdout)
+		t.Errorf("verify after %d kills:\n%s", kills, v.Stdout)
 	}
 }
 
@@ -141,7 +141,7 @@ func killCount() int {
 // TestProofWorkerKilledOverAStreamOfFiles: files keep arriving in the bucket while the
 // worker (`salespulse etl`) is killed with SIGKILL at random moments, KILLS times, and
 // restarted each time. Afterwards every event is consumed, every distinct file loaded once,
-// and sales and every rollup row equal a recomputation from the input bytes.
+// and sales and the KPIs equal a recomputation from the input bytes.
 func TestProofWorkerKilledOverAStreamOfFiles(t *testing.T) {
 	proofEnabled(t)
 	testDB.Reset(t)

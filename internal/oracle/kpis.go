@@ -17,8 +17,10 @@ type KPIs struct {
 	Reps                                      map[string]*api.RepStat
 	ByCategory, ByRegion, ByChannel           map[string]*api.Slice
 	Trend                                     map[string]*api.TrendPoint
-	CategoryTrend                             map[[2]string]int64 // (bucket, category) → sales
+	CategoryTrend, ChannelTrend               map[[2]string]*api.SeriesPoint // by (bucket, name)
 	SeriesGrain                               string
+	Window, DataRange                         api.Window
+	Options                                   api.Options
 }
 
 // KPIs computes the figures of a filter over the distinct sales read. The window's open ends
@@ -28,7 +30,9 @@ func (in *Inputs) KPIs(f api.Filter) KPIs {
 	k := KPIs{
 		ByStatus: map[string][2]int64{}, Products: map[string]*api.ProductStat{}, Reps: map[string]*api.RepStat{},
 		ByCategory: map[string]*api.Slice{}, ByRegion: map[string]*api.Slice{}, ByChannel: map[string]*api.Slice{},
-		Trend: map[string]*api.TrendPoint{}, CategoryTrend: map[[2]string]int64{},
+		Trend: map[string]*api.TrendPoint{}, CategoryTrend: map[[2]string]*api.SeriesPoint{},
+		ChannelTrend: map[[2]string]*api.SeriesPoint{},
+		Options:      api.Options{Categories: []string{}, Regions: []string{}, Channels: []string{}},
 	}
 	slice := func(m map[string]*api.Slice, name string, s Sale) {
 		sl := m[name]
@@ -42,10 +46,26 @@ func (in *Inputs) KPIs(f api.Filter) KPIs {
 		sl.GrossProfit += api.Money(s.Profit)
 	}
 	first, last := "9999-12-31", "0000-01-01"
+	values := [3]map[string]bool{{}, {}, {}}
 	for _, s := range in.sales {
 		first, last = min(first, s.Date), max(last, s.Date)
+		values[0][s.Category], values[1][s.Region], values[2][s.Channel] = true, true, true
 	}
+	for i, dst := range []*[]string{&k.Options.Categories, &k.Options.Regions, &k.Options.Channels} {
+		for v := range values[i] {
+			*dst = append(*dst, v)
+		}
+		slices.Sort(*dst)
+	}
+	if len(in.sales) == 0 {
+		return k
+	}
+	k.DataRange = api.Window{From: first, To: last}
 	from, to := cmp.Or(f.From, first), cmp.Or(f.To, last)
+	if from > to {
+		return k
+	}
+	k.Window = api.Window{From: from, To: to}
 	a, _ := time.Parse(time.DateOnly, from)
 	b, _ := time.Parse(time.DateOnly, to)
 	switch days := int(b.Sub(a).Hours()/24) + 1; {
@@ -118,7 +138,20 @@ func (in *Inputs) KPIs(f api.Filter) KPIs {
 		tp.Sales += api.Money(s.Total)
 		tp.Orders++
 		tp.GrossProfit += api.Money(s.Profit)
-		k.CategoryTrend[[2]string{bucket(s.Date), s.Category}] += s.Total
+		for _, series := range []struct {
+			m    map[[2]string]*api.SeriesPoint
+			name string
+		}{{k.CategoryTrend, s.Category}, {k.ChannelTrend, s.Channel}} {
+			key := [2]string{bucket(s.Date), series.name}
+			sp := series.m[key]
+			if sp == nil {
+				sp = &api.SeriesPoint{Date: key[0], Name: key[1]}
+				series.m[key] = sp
+			}
+			sp.Sales += api.Money(s.Total)
+			sp.GrossProfit += api.Money(s.Profit)
+			sp.Orders++
+		}
 	}
 	return k
 }

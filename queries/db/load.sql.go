@@ -11,163 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const applyCube = `-- name: ApplyCube :execrows
-MERGE INTO kpi_cube AS k
-USING (
-    SELECT d.grain, d.period, d.category, d.region, d.channel,
-           sum(d.orders)::bigint AS orders, sum(d.quantity)::bigint AS quantity,
-           sum(d.sales_cents)::bigint AS sales_cents, sum(d.cost_cents)::bigint AS cost_cents,
-           sum(d.gross_profit_cents)::bigint AS gross_profit_cents,
-           sum(d.paid_orders)::bigint AS paid_orders, sum(d.paid_sales_cents)::bigint AS paid_sales_cents,
-           sum(d.pending_orders)::bigint AS pending_orders,
-           sum(d.pending_sales_cents)::bigint AS pending_sales_cents,
-           sum(d.canceled_orders)::bigint AS canceled_orders,
-           sum(d.canceled_sales_cents)::bigint AS canceled_sales_cents
-    FROM delta_cube d
-    GROUP BY d.grain, d.category, d.region, d.channel, d.period
-) AS s
-ON k.grain = s.grain AND k.category = s.category AND k.region = s.region
-   AND k.channel = s.channel AND k.period = s.period
-WHEN MATCHED THEN UPDATE SET
-    orders               = k.orders + s.orders,
-    quantity             = k.quantity + s.quantity,
-    sales_cents          = k.sales_cents + s.sales_cents,
-    cost_cents           = k.cost_cents + s.cost_cents,
-    gross_profit_cents   = k.gross_profit_cents + s.gross_profit_cents,
-    paid_orders          = k.paid_orders + s.paid_orders,
-    paid_sales_cents     = k.paid_sales_cents + s.paid_sales_cents,
-    pending_orders       = k.pending_orders + s.pending_orders,
-    pending_sales_cents  = k.pending_sales_cents + s.pending_sales_cents,
-    canceled_orders      = k.canceled_orders + s.canceled_orders,
-    canceled_sales_cents = k.canceled_sales_cents + s.canceled_sales_cents
-WHEN NOT MATCHED THEN INSERT (
-    grain, period, category, region, channel, orders, quantity, sales_cents, cost_cents,
-    gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents,
-    canceled_orders, canceled_sales_cents
-) VALUES (
-    s.grain, s.period, s.category, s.region, s.channel, s.orders, s.quantity, s.sales_cents,
-    s.cost_cents, s.gross_profit_cents, s.paid_orders, s.paid_sales_cents, s.pending_orders,
-    s.pending_sales_cents, s.canceled_orders, s.canceled_sales_cents
-)
-`
-
-// Adds the file's expanded sums to kpi_cube. MERGE rather than INSERT ... ON CONFLICT: no
-// speculative insertion, which is most of the cost for small files; the rollup lock already
-// keeps concurrent folds apart.
-func (q *Queries) ApplyCube(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, applyCube)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
-const applyProducts = `-- name: ApplyProducts :execrows
-MERGE INTO kpi_product AS k
-USING (
-    SELECT d.grain, d.period, d.category, d.region, d.channel, d.product,
-           sum(d.orders)::bigint AS orders, sum(d.quantity)::bigint AS quantity,
-           sum(d.sales_cents)::bigint AS sales_cents
-    FROM delta_product d
-    GROUP BY d.grain, d.category, d.region, d.channel, d.period, d.product
-) AS s
-ON k.grain = s.grain AND k.category = s.category AND k.region = s.region
-   AND k.channel = s.channel AND k.period = s.period AND k.product = s.product
-WHEN MATCHED THEN UPDATE SET
-    orders      = k.orders + s.orders,
-    quantity    = k.quantity + s.quantity,
-    sales_cents = k.sales_cents + s.sales_cents
-WHEN NOT MATCHED THEN INSERT (
-    grain, period, category, region, channel, product, orders, quantity, sales_cents
-) VALUES (
-    s.grain, s.period, s.category, s.region, s.channel, s.product, s.orders, s.quantity, s.sales_cents
-)
-`
-
-// Adds the file's expanded sums to kpi_product.
-func (q *Queries) ApplyProducts(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, applyProducts)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
-const applyReps = `-- name: ApplyReps :execrows
-MERGE INTO kpi_rep AS k
-USING (
-    SELECT d.grain, d.period, d.category, d.region, d.channel, d.rep,
-           sum(d.orders)::bigint AS orders, sum(d.sales_cents)::bigint AS sales_cents,
-           sum(d.gross_profit_cents)::bigint AS gross_profit_cents
-    FROM delta_rep d
-    GROUP BY d.grain, d.category, d.region, d.channel, d.period, d.rep
-) AS s
-ON k.grain = s.grain AND k.category = s.category AND k.region = s.region
-   AND k.channel = s.channel AND k.period = s.period AND k.rep = s.rep
-WHEN MATCHED THEN UPDATE SET
-    orders             = k.orders + s.orders,
-    sales_cents        = k.sales_cents + s.sales_cents,
-    gross_profit_cents = k.gross_profit_cents + s.gross_profit_cents
-WHEN NOT MATCHED THEN INSERT (
-    grain, period, category, region, channel, rep, orders, sales_cents, gross_profit_cents
-) VALUES (
-    s.grain, s.period, s.category, s.region, s.channel, s.rep, s.orders, s.sales_cents,
-    s.gross_profit_cents
-)
-`
-
-// Adds the file's expanded sums to kpi_rep.
-func (q *Queries) ApplyReps(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, applyReps)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
-type CopyDeltaCubeParams struct {
-	Grain              string
-	Period             pgtype.Date
-	Category           string
-	Region             string
-	Channel            string
-	Orders             int64
-	Quantity           int64
-	SalesCents         int64
-	CostCents          int64
-	GrossProfitCents   int64
-	PaidOrders         int64
-	PaidSalesCents     int64
-	PendingOrders      int64
-	PendingSalesCents  int64
-	CanceledOrders     int64
-	CanceledSalesCents int64
-}
-
-type CopyDeltaProductParams struct {
-	Grain      string
-	Period     pgtype.Date
-	Category   string
-	Region     string
-	Channel    string
-	Product    string
-	Orders     int64
-	Quantity   int64
-	SalesCents int64
-}
-
-type CopyDeltaRepParams struct {
-	Grain            string
-	Period           pgtype.Date
-	Category         string
-	Region           string
-	Channel          string
-	Rep              string
-	Orders           int64
-	SalesCents       int64
-	GrossProfitCents int64
-}
-
 type CopySalesParams struct {
 	SaleKey           pgtype.UUID
 	SaleID            string
@@ -228,17 +71,6 @@ type CopyStagingParams struct {
 	DeliveryDate      pgtype.Date
 }
 
-const lockRollups = `-- name: LockRollups :exec
-SELECT pg_advisory_xact_lock(7310555121)
-`
-
-// Folds of concurrent loads take turns (held to commit): the upserts of two files would
-// otherwise lock shared rollup rows in different orders and deadlock.
-func (q *Queries) LockRollups(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, lockRollups)
-	return err
-}
-
 const mergeStaged = `-- name: MergeStaged :one
 WITH inserted AS (
     INSERT INTO sales (
@@ -257,35 +89,13 @@ WITH inserted AS (
     FROM sales_staging s
     ORDER BY s.line
     ON CONFLICT (sale_key) DO NOTHING
-    RETURNING sale_date, product_category, sales_region, sales_channel, product_name, sales_rep,
-              quantity, total_value_cents, total_cost_cents, gross_profit_cents, payment_status
-),
-products AS (
-    INSERT INTO fold_product
-    SELECT i.sale_date, i.product_category, i.sales_region, i.sales_channel, i.product_name,
-           count(*), sum(i.quantity), sum(i.total_value_cents),
-           coalesce(sum(i.total_cost_cents), 0), coalesce(sum(i.gross_profit_cents), 0),
-           count(*) FILTER (WHERE i.payment_status = 'Paid'),
-           coalesce(sum(i.total_value_cents) FILTER (WHERE i.payment_status = 'Paid'), 0),
-           count(*) FILTER (WHERE i.payment_status = 'Pending'),
-           coalesce(sum(i.total_value_cents) FILTER (WHERE i.payment_status = 'Pending'), 0),
-           count(*) FILTER (WHERE i.payment_status = 'Canceled'),
-           coalesce(sum(i.total_value_cents) FILTER (WHERE i.payment_status = 'Canceled'), 0)
-    FROM inserted i
-    GROUP BY 1, 2, 3, 4, 5
-),
-reps AS (
-    INSERT INTO fold_rep
-    SELECT i.sale_date, i.product_category, i.sales_region, i.sales_channel, i.sales_rep,
-           count(*), sum(i.total_value_cents), coalesce(sum(i.gross_profit_cents), 0)
-    FROM inserted i
-    GROUP BY 1, 2, 3, 4, 5
+    RETURNING 1
 )
 SELECT count(*) FROM inserted
 `
 
 // Merge path: insert the staged rows whose sale id is new (the first occurrence in the file
-// wins), and sum exactly the inserted ones into the fold tables. Returns how many were new.
+// wins). Returns how many were new.
 func (q *Queries) MergeStaged(ctx context.Context, fileID int64) (int64, error) {
 	row := q.db.QueryRow(ctx, mergeStaged, fileID)
 	var count int64
@@ -300,95 +110,5 @@ SELECT pg_notify('salespulse_files', $1::bigint::text)
 // Tells every listening server that a file committed; delivered at commit, never before.
 func (q *Queries) NotifyFileLoaded(ctx context.Context, fileID int64) error {
 	_, err := q.db.Exec(ctx, notifyFileLoaded, fileID)
-	return err
-}
-
-const readFoldProducts = `-- name: ReadFoldProducts :many
-SELECT sale_date, category, region, channel, product, orders, quantity, sales_cents, cost_cents,
-       gross_profit_cents, paid_orders, paid_sales_cents, pending_orders, pending_sales_cents,
-       canceled_orders, canceled_sales_cents
-FROM fold_product
-`
-
-// Merge path: the per-product sums MergeStaged left, for the loader to expand.
-func (q *Queries) ReadFoldProducts(ctx context.Context) ([]FoldProduct, error) {
-	rows, err := q.db.Query(ctx, readFoldProducts)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []FoldProduct
-	for rows.Next() {
-		var i FoldProduct
-		if err := rows.Scan(
-			&i.SaleDate,
-			&i.Category,
-			&i.Region,
-			&i.Channel,
-			&i.Product,
-			&i.Orders,
-			&i.Quantity,
-			&i.SalesCents,
-			&i.CostCents,
-			&i.GrossProfitCents,
-			&i.PaidOrders,
-			&i.PaidSalesCents,
-			&i.PendingOrders,
-			&i.PendingSalesCents,
-			&i.CanceledOrders,
-			&i.CanceledSalesCents,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const readFoldReps = `-- name: ReadFoldReps :many
-SELECT sale_date, category, region, channel, rep, orders, sales_cents, gross_profit_cents
-FROM fold_rep
-`
-
-// Merge path: the per-representative sums MergeStaged left.
-func (q *Queries) ReadFoldReps(ctx context.Context) ([]FoldRep, error) {
-	rows, err := q.db.Query(ctx, readFoldReps)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []FoldRep
-	for rows.Next() {
-		var i FoldRep
-		if err := rows.Scan(
-			&i.SaleDate,
-			&i.Category,
-			&i.Region,
-			&i.Channel,
-			&i.Rep,
-			&i.Orders,
-			&i.SalesCents,
-			&i.GrossProfitCents,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const setFoldMemory = `-- name: SetFoldMemory :exec
-SELECT set_config('work_mem', '64MB', true)
-`
-
-// Lets the fold's GROUP BY hash in memory rather than spill to disk (this transaction only).
-func (q *Queries) SetFoldMemory(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, setFoldMemory)
 	return err
 }

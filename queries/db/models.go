@@ -8,79 +8,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-type DeltaCube struct {
-	Grain              string
-	Period             pgtype.Date
-	Category           string
-	Region             string
-	Channel            string
-	Orders             int64
-	Quantity           int64
-	SalesCents         int64
-	CostCents          int64
-	GrossProfitCents   int64
-	PaidOrders         int64
-	PaidSalesCents     int64
-	PendingOrders      int64
-	PendingSalesCents  int64
-	CanceledOrders     int64
-	CanceledSalesCents int64
-}
-
-type DeltaProduct struct {
-	Grain      string
-	Period     pgtype.Date
-	Category   string
-	Region     string
-	Channel    string
-	Product    string
-	Orders     int64
-	Quantity   int64
-	SalesCents int64
-}
-
-type DeltaRep struct {
-	Grain            string
-	Period           pgtype.Date
-	Category         string
-	Region           string
-	Channel          string
-	Rep              string
-	Orders           int64
-	SalesCents       int64
-	GrossProfitCents int64
-}
-
-type FoldProduct struct {
-	SaleDate           pgtype.Date
-	Category           string
-	Region             string
-	Channel            string
-	Product            string
-	Orders             int64
-	Quantity           int64
-	SalesCents         int64
-	CostCents          int64
-	GrossProfitCents   int64
-	PaidOrders         int64
-	PaidSalesCents     int64
-	PendingOrders      int64
-	PendingSalesCents  int64
-	CanceledOrders     int64
-	CanceledSalesCents int64
-}
-
-type FoldRep struct {
-	SaleDate         pgtype.Date
-	Category         string
-	Region           string
-	Channel          string
-	Rep              string
-	Orders           int64
-	SalesCents       int64
-	GrossProfitCents int64
-}
-
 type IngestedFile struct {
 	ID             int64
 	Source         string
@@ -103,49 +30,6 @@ type IngestedFile struct {
 	EventTime      pgtype.Timestamptz
 	StartedAt      pgtype.Timestamptz
 	FinishedAt     pgtype.Timestamptz
-}
-
-type KpiCube struct {
-	Grain              string
-	Period             pgtype.Date
-	Category           string
-	Region             string
-	Channel            string
-	Orders             int64
-	Quantity           int64
-	SalesCents         int64
-	CostCents          int64
-	GrossProfitCents   int64
-	PaidOrders         int64
-	PaidSalesCents     int64
-	PendingOrders      int64
-	PendingSalesCents  int64
-	CanceledOrders     int64
-	CanceledSalesCents int64
-}
-
-type KpiProduct struct {
-	Grain      string
-	Period     pgtype.Date
-	Category   string
-	Region     string
-	Channel    string
-	Product    string
-	Orders     int64
-	Quantity   int64
-	SalesCents int64
-}
-
-type KpiRep struct {
-	Grain            string
-	Period           pgtype.Date
-	Category         string
-	Region           string
-	Channel          string
-	Rep              string
-	Orders           int64
-	SalesCents       int64
-	GrossProfitCents int64
 }
 
 type RejectedRow struct {

@@ -7,59 +7,59 @@ package db
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const cubeDrift = `-- name: CubeDrift :one
-
-WITH expected AS (
-    SELECT (CASE WHEN GROUPING(s.day) = 0 THEN 'd' ELSE 'm' END)::char(1) AS grain,
-           coalesce(s.day, s.month) AS period,
-           coalesce(s.category, '') AS category, coalesce(s.region, '') AS region,
-           coalesce(s.channel, '') AS channel,
-           count(*) AS orders, sum(s.quantity) AS quantity, sum(s.sales) AS sales_cents,
-           coalesce(sum(s.cost), 0) AS cost_cents, coalesce(sum(s.profit), 0) AS gross_profit_cents,
-           count(*) FILTER (WHERE s.status = 'Paid') AS paid_orders,
-           coalesce(sum(s.sales) FILTER (WHERE s.status = 'Paid'), 0) AS paid_sales_cents,
-           count(*) FILTER (WHERE s.status = 'Pending') AS pending_orders,
-           coalesce(sum(s.sales) FILTER (WHERE s.status = 'Pending'), 0) AS pending_sales_cents,
-           count(*) FILTER (WHERE s.status = 'Canceled') AS canceled_orders,
-           coalesce(sum(s.sales) FILTER (WHERE s.status = 'Canceled'), 0) AS canceled_sales_cents
-    FROM (
-        SELECT sale_date AS day, date_trunc('month', sale_date)::date AS month,
-               product_category AS category, sales_region AS region, sales_channel AS channel,
-               quantity, total_value_cents AS sales, total_cost_cents AS cost,
-               gross_profit_cents AS profit, payment_status AS status
-        FROM sales
-    ) s
-    GROUP BY GROUPING SETS ((s.day), (s.month)), CUBE (s.category, s.region, s.channel)
-)
-SELECT count(*) FROM expected e
-FULL JOIN kpi_cube k USING (grain, period, category, region, channel)
-WHERE (e.orders, e.quantity, e.sales_cents, e.cost_cents, e.gross_profit_cents, e.paid_orders,
-       e.paid_sales_cents, e.pending_orders, e.pending_sales_cents, e.canceled_orders,
-       e.canceled_sales_cents)
-      IS DISTINCT FROM
-      (k.orders, k.quantity, k.sales_cents, k.cost_cents, k.gross_profit_cents, k.paid_orders,
-       k.paid_sales_cents, k.pending_orders, k.pending_sales_cents, k.canceled_orders,
-       k.canceled_sales_cents)
+const fileDrift = `-- name: FileDrift :many
+SELECT f.id, f.rows_loaded, coalesce(s.n, 0)::bigint AS sales
+FROM ingested_files f
+LEFT JOIN (SELECT file_id, count(*) AS n FROM sales GROUP BY file_id) s ON s.file_id = f.id
+WHERE f.status = 'loaded' AND f.rows_loaded IS DISTINCT FROM coalesce(s.n, 0)
+ORDER BY f.id
+LIMIT 20
 `
 
-// Consistency checks: the rollups and the ledger recomputed from sales. Slow on purpose (they
-// read all of sales); used by `salespulse verify` and the tests, never by the dashboard.
-// Number of kpi_cube rows that differ from a recomputation over sales (missing rows count).
-func (q *Queries) CubeDrift(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, cubeDrift)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type FileDriftRow struct {
+	ID         int64
+	RowsLoaded int64
+	Sales      int64
+}
+
+// Loaded files whose ledger rows_loaded differs from the sales that name them.
+func (q *Queries) FileDrift(ctx context.Context) ([]FileDriftRow, error) {
+	rows, err := q.db.Query(ctx, fileDrift)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FileDriftRow
+	for rows.Next() {
+		var i FileDriftRow
+		if err := rows.Scan(&i.ID, &i.RowsLoaded, &i.Sales); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const ledgerDrift = `-- name: LedgerDrift :one
+
 SELECT ((SELECT count(*) FROM sales)
       - (SELECT coalesce(sum(rows_loaded), 0) FROM ingested_files WHERE status = 'loaded'))::bigint
        AS drift
 `
 
+// Consistency checks: the ledger against sales, and the KPIs of a view recomputed from sales
+// with plain SQL, for `salespulse verify` to hold the KPI engine's figures against. Slow on
+// purpose (they read all of sales); never used by the dashboard.
+//
+// A view is a window of sale dates (inclusive) and a category, region and channel, each ”
+// for all.
 // Sales rows minus the rows the ledger says were loaded: zero when nothing is lost or doubled.
 func (q *Queries) LedgerDrift(ctx context.Context) (int64, error) {
 	row := q.db.QueryRow(ctx, ledgerDrift)
@@ -68,66 +68,339 @@ func (q *Queries) LedgerDrift(ctx context.Context) (int64, error) {
 	return drift, err
 }
 
-const productDrift = `-- name: ProductDrift :one
-WITH expected AS (
-    SELECT (CASE WHEN GROUPING(s.day) = 0 THEN 'd' ELSE 'm' END)::char(1) AS grain,
-           coalesce(s.day, s.month) AS period,
-           coalesce(s.category, '') AS category, coalesce(s.region, '') AS region,
-           coalesce(s.channel, '') AS channel, s.product,
-           count(*) AS orders, sum(s.quantity) AS quantity, sum(s.sales) AS sales_cents
-    FROM (
-        SELECT sale_date AS day, date_trunc('month', sale_date)::date AS month,
-               product_category AS category, sales_region AS region, sales_channel AS channel,
-               product_name AS product, quantity, total_value_cents AS sales
-        FROM sales
-    ) s
-    GROUP BY s.product, GROUPING SETS (
-        (s.day, s.category, s.region, s.channel), (s.day),
-        (s.month, s.category, s.region, s.channel), (s.month)
-    )
-)
-SELECT count(*) FROM expected e
-FULL JOIN kpi_product k USING (grain, period, category, region, channel, product)
-WHERE (e.orders, e.quantity, e.sales_cents) IS DISTINCT FROM (k.orders, k.quantity, k.sales_cents)
+const saleDateRange = `-- name: SaleDateRange :one
+SELECT min(sale_date)::date AS first_day, max(sale_date)::date AS last_day FROM sales
 `
 
-// Number of kpi_product rows that differ from a recomputation over sales.
-func (q *Queries) ProductDrift(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, productDrift)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type SaleDateRangeRow struct {
+	FirstDay pgtype.Date
+	LastDay  pgtype.Date
 }
 
-const repDrift = `-- name: RepDrift :one
-WITH expected AS (
-    SELECT (CASE WHEN GROUPING(s.day) = 0 THEN 'd' ELSE 'm' END)::char(1) AS grain,
-           coalesce(s.day, s.month) AS period,
-           coalesce(s.category, '') AS category, coalesce(s.region, '') AS region,
-           coalesce(s.channel, '') AS channel, s.rep,
-           count(*) AS orders, sum(s.sales) AS sales_cents,
-           coalesce(sum(s.profit), 0) AS gross_profit_cents
-    FROM (
-        SELECT sale_date AS day, date_trunc('month', sale_date)::date AS month,
-               product_category AS category, sales_region AS region, sales_channel AS channel,
-               sales_rep AS rep, total_value_cents AS sales, gross_profit_cents AS profit
-        FROM sales
-    ) s
-    GROUP BY s.rep, GROUPING SETS (
-        (s.day, s.category, s.region, s.channel), (s.day),
-        (s.month, s.category, s.region, s.channel), (s.month)
-    )
-)
-SELECT count(*) FROM expected e
-FULL JOIN kpi_rep k USING (grain, period, category, region, channel, rep)
-WHERE (e.orders, e.sales_cents, e.gross_profit_cents)
-      IS DISTINCT FROM (k.orders, k.sales_cents, k.gross_profit_cents)
+// First and last sale date loaded.
+func (q *Queries) SaleDateRange(ctx context.Context) (SaleDateRangeRow, error) {
+	row := q.db.QueryRow(ctx, saleDateRange)
+	var i SaleDateRangeRow
+	err := row.Scan(&i.FirstDay, &i.LastDay)
+	return i, err
+}
+
+const verifyBreakdowns = `-- name: VerifyBreakdowns :many
+SELECT 'category'::text AS dimension, product_category AS value, count(*)::bigint AS orders,
+       sum(quantity)::bigint AS quantity, sum(total_value_cents)::bigint AS sales_cents,
+       coalesce(sum(gross_profit_cents), 0)::bigint AS gross_profit_cents
+FROM sales
+WHERE sale_date BETWEEN $1::date AND $2::date
+  AND (product_category = $3::text OR $3::text = '') AND (sales_region = $4::text OR $4::text = '')
+  AND (sales_channel = $5::text OR $5::text = '')
+GROUP BY product_category
+UNION ALL
+SELECT 'region', sales_region, count(*), sum(quantity), sum(total_value_cents), coalesce(sum(gross_profit_cents), 0)
+FROM sales
+WHERE sale_date BETWEEN $1::date AND $2::date
+  AND (product_category = $3::text OR $3::text = '') AND (sales_region = $4::text OR $4::text = '')
+  AND (sales_channel = $5::text OR $5::text = '')
+GROUP BY sales_region
+UNION ALL
+SELECT 'channel', sales_channel, count(*), sum(quantity), sum(total_value_cents), coalesce(sum(gross_profit_cents), 0)
+FROM sales
+WHERE sale_date BETWEEN $1::date AND $2::date
+  AND (product_category = $3::text OR $3::text = '') AND (sales_region = $4::text OR $4::text = '')
+  AND (sales_channel = $5::text OR $5::text = '')
+GROUP BY sales_channel
 `
 
-// Number of kpi_rep rows that differ from a recomputation over sales.
-func (q *Queries) RepDrift(ctx context.Context) (int64, error) {
-	row := q.db.QueryRow(ctx, repDrift)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type VerifyBreakdownsParams struct {
+	DateFrom pgtype.Date
+	DateTo   pgtype.Date
+	Category string
+	Region   string
+	Channel  string
+}
+
+type VerifyBreakdownsRow struct {
+	Dimension        string
+	Value            string
+	Orders           int64
+	Quantity         int64
+	SalesCents       int64
+	GrossProfitCents int64
+}
+
+// A view's sales by category, by region and by channel.
+func (q *Queries) VerifyBreakdowns(ctx context.Context, arg VerifyBreakdownsParams) ([]VerifyBreakdownsRow, error) {
+	rows, err := q.db.Query(ctx, verifyBreakdowns,
+		arg.DateFrom,
+		arg.DateTo,
+		arg.Category,
+		arg.Region,
+		arg.Channel,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []VerifyBreakdownsRow
+	for rows.Next() {
+		var i VerifyBreakdownsRow
+		if err := rows.Scan(
+			&i.Dimension,
+			&i.Value,
+			&i.Orders,
+			&i.Quantity,
+			&i.SalesCents,
+			&i.GrossProfitCents,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const verifyTopProducts = `-- name: VerifyTopProducts :many
+WITH p AS (
+    SELECT product_name COLLATE "C" AS product, count(*)::bigint AS orders, sum(quantity)::bigint AS quantity,
+           sum(total_value_cents)::bigint AS sales_cents
+    FROM sales
+    WHERE sale_date BETWEEN $1::date AND $2::date
+      AND (product_category = $3::text OR $3::text = '') AND (sales_region = $4::text OR $4::text = '')
+      AND (sales_channel = $5::text OR $5::text = '')
+    GROUP BY 1
+)
+(SELECT 'quantity'::text AS ranking, product::text AS product, orders, quantity, sales_cents FROM p
+ ORDER BY quantity DESC, product LIMIT 10)
+UNION ALL
+(SELECT 'sales', product::text, orders, quantity, sales_cents FROM p ORDER BY sales_cents DESC, product LIMIT 10)
+`
+
+type VerifyTopProductsParams struct {
+	DateFrom pgtype.Date
+	DateTo   pgtype.Date
+	Category string
+	Region   string
+	Channel  string
+}
+
+type VerifyTopProductsRow struct {
+	Ranking    string
+	Product    string
+	Orders     int64
+	Quantity   int64
+	SalesCents int64
+}
+
+// A view's ten best-selling products by quantity, then by sales (ties by name, byte order).
+func (q *Queries) VerifyTopProducts(ctx context.Context, arg VerifyTopProductsParams) ([]VerifyTopProductsRow, error) {
+	rows, err := q.db.Query(ctx, verifyTopProducts,
+		arg.DateFrom,
+		arg.DateTo,
+		arg.Category,
+		arg.Region,
+		arg.Channel,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []VerifyTopProductsRow
+	for rows.Next() {
+		var i VerifyTopProductsRow
+		if err := rows.Scan(
+			&i.Ranking,
+			&i.Product,
+			&i.Orders,
+			&i.Quantity,
+			&i.SalesCents,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const verifyTopReps = `-- name: VerifyTopReps :many
+SELECT (sales_rep COLLATE "C")::text AS rep, count(*)::bigint AS orders, sum(total_value_cents)::bigint AS sales_cents,
+       coalesce(sum(gross_profit_cents), 0)::bigint AS gross_profit_cents
+FROM sales
+WHERE sale_date BETWEEN $1::date AND $2::date
+  AND (product_category = $3::text OR $3::text = '') AND (sales_region = $4::text OR $4::text = '')
+  AND (sales_channel = $5::text OR $5::text = '')
+GROUP BY 1
+ORDER BY 3 DESC, 1
+LIMIT 10
+`
+
+type VerifyTopRepsParams struct {
+	DateFrom pgtype.Date
+	DateTo   pgtype.Date
+	Category string
+	Region   string
+	Channel  string
+}
+
+type VerifyTopRepsRow struct {
+	Rep              string
+	Orders           int64
+	SalesCents       int64
+	GrossProfitCents int64
+}
+
+// A view's ten sales representatives with most sales (ties by name, byte order).
+func (q *Queries) VerifyTopReps(ctx context.Context, arg VerifyTopRepsParams) ([]VerifyTopRepsRow, error) {
+	rows, err := q.db.Query(ctx, verifyTopReps,
+		arg.DateFrom,
+		arg.DateTo,
+		arg.Category,
+		arg.Region,
+		arg.Channel,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []VerifyTopRepsRow
+	for rows.Next() {
+		var i VerifyTopRepsRow
+		if err := rows.Scan(
+			&i.Rep,
+			&i.Orders,
+			&i.SalesCents,
+			&i.GrossProfitCents,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const verifyTotals = `-- name: VerifyTotals :one
+SELECT count(*)::bigint AS orders, coalesce(sum(quantity), 0)::bigint AS quantity,
+       coalesce(sum(total_value_cents), 0)::bigint AS sales_cents,
+       coalesce(sum(gross_profit_cents), 0)::bigint AS gross_profit_cents,
+       count(*) FILTER (WHERE payment_status = 'Paid')::bigint AS paid_orders,
+       coalesce(sum(total_value_cents) FILTER (WHERE payment_status = 'Paid'), 0)::bigint AS paid_sales_cents,
+       count(*) FILTER (WHERE payment_status = 'Pending')::bigint AS pending_orders,
+       coalesce(sum(total_value_cents) FILTER (WHERE payment_status = 'Pending'), 0)::bigint AS pending_sales_cents,
+       count(*) FILTER (WHERE payment_status = 'Canceled')::bigint AS canceled_orders,
+       coalesce(sum(total_value_cents) FILTER (WHERE payment_status = 'Canceled'), 0)::bigint AS canceled_sales_cents
+FROM sales
+WHERE sale_date BETWEEN $1::date AND $2::date
+  AND (product_category = $3::text OR $3::text = '') AND (sales_region = $4::text OR $4::text = '')
+  AND (sales_channel = $5::text OR $5::text = '')
+`
+
+type VerifyTotalsParams struct {
+	DateFrom pgtype.Date
+	DateTo   pgtype.Date
+	Category string
+	Region   string
+	Channel  string
+}
+
+type VerifyTotalsRow struct {
+	Orders             int64
+	Quantity           int64
+	SalesCents         int64
+	GrossProfitCents   int64
+	PaidOrders         int64
+	PaidSalesCents     int64
+	PendingOrders      int64
+	PendingSalesCents  int64
+	CanceledOrders     int64
+	CanceledSalesCents int64
+}
+
+// A view's totals and payment-status split.
+func (q *Queries) VerifyTotals(ctx context.Context, arg VerifyTotalsParams) (VerifyTotalsRow, error) {
+	row := q.db.QueryRow(ctx, verifyTotals,
+		arg.DateFrom,
+		arg.DateTo,
+		arg.Category,
+		arg.Region,
+		arg.Channel,
+	)
+	var i VerifyTotalsRow
+	err := row.Scan(
+		&i.Orders,
+		&i.Quantity,
+		&i.SalesCents,
+		&i.GrossProfitCents,
+		&i.PaidOrders,
+		&i.PaidSalesCents,
+		&i.PendingOrders,
+		&i.PendingSalesCents,
+		&i.CanceledOrders,
+		&i.CanceledSalesCents,
+	)
+	return i, err
+}
+
+const verifyTrend = `-- name: VerifyTrend :many
+SELECT sale_date, count(*)::bigint AS orders, sum(total_value_cents)::bigint AS sales_cents,
+       coalesce(sum(gross_profit_cents), 0)::bigint AS gross_profit_cents
+FROM sales
+WHERE sale_date BETWEEN $1::date AND $2::date
+  AND (product_category = $3::text OR $3::text = '') AND (sales_region = $4::text OR $4::text = '')
+  AND (sales_channel = $5::text OR $5::text = '')
+GROUP BY sale_date
+ORDER BY sale_date
+`
+
+type VerifyTrendParams struct {
+	DateFrom pgtype.Date
+	DateTo   pgtype.Date
+	Category string
+	Region   string
+	Channel  string
+}
+
+type VerifyTrendRow struct {
+	SaleDate         pgtype.Date
+	Orders           int64
+	SalesCents       int64
+	GrossProfitCents int64
+}
+
+// A view's sales, orders and gross profit per sale date.
+func (q *Queries) VerifyTrend(ctx context.Context, arg VerifyTrendParams) ([]VerifyTrendRow, error) {
+	rows, err := q.db.Query(ctx, verifyTrend,
+		arg.DateFrom,
+		arg.DateTo,
+		arg.Category,
+		arg.Region,
+		arg.Channel,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []VerifyTrendRow
+	for rows.Next() {
+		var i VerifyTrendRow
+		if err := rows.Scan(
+			&i.SaleDate,
+			&i.Orders,
+			&i.SalesCents,
+			&i.GrossProfitCents,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

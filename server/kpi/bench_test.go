@@ -1,0 +1,106 @@
+package kpi
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"salespulse/server/api"
+)
+
+// synthetic fills an engine with n sales over days from start, products and reps as given,
+// in daily deltas, the way daily files would bring them.
+func synthetic(e *Engine, n, days, products, reps int, start Day) {
+	r := rand.New(rand.NewPCG(1, 2))
+	cats := []string{"Technology", "Clothing", "Furniture", "Accessories", "Appliances"}
+	regions := []string{"California", "Texas", "New York", "Florida", "Illinois"}
+	channels := []string{"Online Store", "Physical Store", "Marketplace"}
+	perDay := n / days
+	for d := range days {
+		delta := e.NewDelta(File{ID: int64(d + 1), Key: fmt.Sprintf("daily/%d.csv", d), FinishedAt: time.Unix(int64(d), 0)})
+		for range perDay {
+			p := r.IntN(products)
+			reg := r.IntN(len(regions))
+			q := int64(1 + r.IntN(10))
+			sales := q * int64(1000+r.IntN(100000))
+			e.Add(delta, Sale{Day: start + Day(d), Category: cats[p%len(cats)], Region: regions[reg],
+				Channel: channels[r.IntN(3)], Product: "P" + strconv.Itoa(p), Rep: "R" + strconv.Itoa(reg+len(regions)*r.IntN(reps/len(regions))),
+				Status: Status(r.IntN(3)), Quantity: q, Sales: sales, Profit: sales / 3})
+		}
+		e.Apply(delta)
+	}
+}
+
+// TestSnapshotLatencyAtScale (KPI_SCALE=1) builds 10 million sales in memory and times
+// uncached snapshots of the five views. It prints figures; it asserts none.
+func TestSnapshotLatencyAtScale(t *testing.T) {
+	if os.Getenv("KPI_SCALE") == "" {
+		t.Skip("set KPI_SCALE=1 (and KPI_SALES, KPI_PRODUCTS, KPI_REPS) to run")
+	}
+	n := envInt("KPI_SALES", 10_000_000)
+	products, reps := envInt("KPI_PRODUCTS", 20000), envInt("KPI_REPS", 2000)
+	e := New()
+	start := DayOf(time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC))
+	t0 := time.Now()
+	synthetic(e, n, 730, products, reps, start)
+	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	fmt.Printf("built %d sales in %v; heap %d MiB\n", e.Sales(), time.Since(t0).Round(time.Millisecond), mem.HeapAlloc>>20)
+	if path := os.Getenv("KPI_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	last := start + 729
+	views := []struct {
+		name string
+		q    func(i int) Query
+	}{
+		{"all time", func(i int) Query { return Query{Filter: api.Filter{Channel: []string{"", ""}[i%2]}} }},
+		{"latest day", func(i int) Query {
+			return Query{From: last - Day(i%5), To: last - Day(i%5), HasFrom: true, HasTo: true}
+		}},
+		{"last 30 days", func(i int) Query {
+			return Query{From: last - 29 - Day(i), To: last - Day(i), HasFrom: true, HasTo: true}
+		}},
+		{"one category, all time", func(i int) Query {
+			return Query{Filter: api.Filter{Category: []string{"Technology", "Clothing", "Furniture"}[i%3]}}
+		}},
+		{"region + channel + range", func(i int) Query {
+			return Query{Filter: api.Filter{Region: "Texas", Channel: "Marketplace"}, From: start + 40 + Day(i), To: start + 400 + Day(i), HasFrom: true, HasTo: true}
+		}},
+	}
+	for _, v := range views {
+		var times []time.Duration
+		for i := range envInt("KPI_ROUNDS", 50) {
+			q := v.q(i)
+			t1 := time.Now()
+			e.Snapshot(q)
+			times = append(times, time.Since(t1))
+		}
+		slices.Sort(times)
+		fmt.Printf("%-26s p50 %6.2f ms  p95 %6.2f ms  max %6.2f ms\n", v.name,
+			ms(times[len(times)/2]), ms(times[len(times)*95/100]), ms(times[len(times)-1]))
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"salespulse/server/api"
+)
+
+// computeSnapshot computes the snapshot of q from the KPI engine and numbers it. The view of
+// the data is fixed for the whole computation: a file shows in every figure or in none.
+func (s *Server) computeSnapshot(ctx context.Context, q query) (*api.Snapshot, uint64, error) {
+	if !s.ready() {
+		return nil, 0, errNotReady
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	start := time.Now()
+	version := s.engine.Version()
+	snap := s.engine.Snapshot(q)
+	snap.Seq = s.seq.Add(1)
+	s.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
+	return snap, version, nil
+}
+
+// errNotReady answers while the engine is still reading the sales at start.
+var errNotReady = &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUnavailable,
+	Message: "the server is still reading the sales; try again in a few seconds"}}
+
+// ready reports whether the engine holds the sales read at start.
+func (s *Server) ready() bool {
+	select {
+	case <-s.engineReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// Ready is closed once the server holds the sales and serves snapshots.
+func (s *Server) Ready() <-chan struct{} { return s.engineReady }
+
+// loadEngine reads the sales at start, trying again while the database is away.
+func (s *Server) loadEngine(ctx context.Context) {
+	backoff := s.cfg.ListenBackoff
+	for {
+		start := time.Now()
+		err := s.engine.Load(ctx, s.pool)
+		if err == nil {
+			s.log.Info("serve: KPIs ready", "sales", s.engine.Sales(), "files", len(s.engine.Files()),
+				"seconds", fmt.Sprintf("%.2f", time.Since(start).Seconds()))
+			close(s.engineReady)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("serve: reading the sales failed; trying again", "err", err, "in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
