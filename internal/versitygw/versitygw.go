@@ -86,15 +86,14 @@ func installDirs() []string {
 	if err != nil {
 		return nil
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	// One line each, the first empty when GOBIN is not set.
+	gobin, gopath, _ := strings.Cut(strings.TrimSuffix(string(out), "\n"), "\n")
 	var dirs []string
-	if lines[0] != "" {
-		dirs = append(dirs, lines[0])
+	if gobin != "" {
+		dirs = append(dirs, gobin)
 	}
-	if len(lines) > 1 {
-		for _, dir := range filepath.SplitList(lines[1]) {
-			dirs = append(dirs, filepath.Join(dir, "bin"))
-		}
+	for _, dir := range filepath.SplitList(gopath) {
+		dirs = append(dirs, filepath.Join(dir, "bin"))
 	}
 	return dirs
 }

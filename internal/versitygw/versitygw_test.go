@@ -32,15 +32,47 @@ func TestFindSaysHowToInstallWhenItIsMissing(t *testing.T) {
 	}
 }
 
+func TestFindLooksWhereGoInstallPutsIt(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("VERSITYGW", "")
+	t.Setenv("PATH", filepath.Dir(goBin))
+	gopath := t.TempDir()
+	t.Setenv("GOPATH", gopath)
+	t.Setenv("GOBIN", "")
+	inGopath := fakeExecutable(t, filepath.Join(gopath, "bin"))
+	if got, err := Find(); err != nil || got != inGopath {
+		t.Errorf("with GOPATH/bin: Find() = %q, %v; want %q", got, err, inGopath)
+	}
+	gobin := t.TempDir()
+	t.Setenv("GOBIN", gobin)
+	inGobin := fakeExecutable(t, gobin)
+	if got, err := Find(); err != nil || got != inGobin {
+		t.Errorf("with GOBIN: Find() = %q, %v; want %q", got, err, inGobin)
+	}
+}
+
+// fakeExecutable writes an executable named versitygw into dir.
+func fakeExecutable(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "versitygw")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
 func TestFindTakesVERSITYGWFirst(t *testing.T) {
 	t.Setenv("VERSITYGW", filepath.Join(t.TempDir(), "no-such-versitygw"))
 	if _, err := Find(); err == nil || !strings.Contains(err.Error(), "VERSITYGW=") {
 		t.Errorf("Find() error = %v, want one naming VERSITYGW", err)
 	}
-	exe := filepath.Join(t.TempDir(), "versitygw")
-	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe := fakeExecutable(t, t.TempDir())
 	t.Setenv("VERSITYGW", exe)
 	if got, err := Find(); err != nil || got != exe {
 		t.Errorf("Find() = %q, %v; want %q", got, err, exe)
