@@ -158,8 +158,9 @@ func recordObject(r Record) (Object, error) {
 // producer decides:
 //
 //   - the Versity S3 Gateway writes keys as they are. Its records carry eventSource "aws:s3"
-//     with eventVersion "2.2"; AWS writes 2.2 only on replication events, which are no
-//     object-created events and never reach this function;
+//     with eventVersion "2.2"; AWS wrote 2.2 only on replication events, which are no
+//     object-created events and never reach this function, and writes 2.4 and later on
+//     every event since it unified its versions;
 //   - AWS (eventVersion 2.1, and 2.4 and later) and MinIO (eventSource "minio:s3") URL-encode
 //     keys, and so does New.
 func recordKey(r Record) (string, error) {
