@@ -11,7 +11,7 @@ build: web ## the salespulse binary
 demo: build ## the whole system in one process (needs PostgreSQL, see README)
 	./salespulse demo
 
-test: web vet compose-check ## the whole test suite (needs PostgreSQL, Chromium, docker-compose: see README)
+test: web vet compose-check ## the whole test suite (needs PostgreSQL, Chromium, docker-compose, versitygw: see README)
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzTransform$$' -fuzztime 20s ./etl
 

@@ -1,7 +1,7 @@
 // Package s3event reads and writes the object-created notifications that
 // S3-compatible stores publish: the standard S3 event notification JSON sent
-// by AWS and MinIO, plus a plain {"bucket":…,"key":…} form for hand-written
-// messages and tools.
+// by AWS, MinIO and the Versity S3 Gateway, plus a plain {"bucket":…,"key":…}
+// form for hand-written messages and tools.
 //
 // The package depends on the standard library only, so any part of the
 // project (the worker, the poller, the in-process demo S3) can use it.
@@ -55,8 +55,8 @@ type S3Bucket struct {
 
 // S3Object is the "s3.object" member of a record.
 type S3Object struct {
-	// Key is URL-encoded the way HTML forms are: "+" is a space, "%2B" a
-	// plus sign.
+	// Key is URL-encoded the way HTML forms are ("+" is a space, "%2B" a
+	// plus sign) by AWS and MinIO; the Versity S3 Gateway writes it as it is.
 	Key       string `json:"key"`
 	Size      int64  `json:"size"`
 	ETag      string `json:"eTag,omitempty"`

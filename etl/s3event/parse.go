@@ -19,7 +19,7 @@ var ErrTestEvent = errors.New("s3event: s3:TestEvent message, no object")
 // Object is one created object named by a notification.
 type Object struct {
 	Bucket string
-	// Key is the object key as stored, already URL-decoded.
+	// Key is the object key as stored (URL-decoded where the producer encodes it).
 	Key string
 	// ETag is without quotes; empty when the message has none.
 	ETag string
@@ -34,12 +34,15 @@ type Object struct {
 
 // Parse reads a notification message. It accepts:
 //
-//   - the S3 event notification JSON (AWS or MinIO) with one or more
-//     Records. Keys are URL-decoded. Records that are not object-created
-//     events are skipped, so a message may yield no Object and no error;
+//   - the S3 event notification JSON (AWS, MinIO, the Versity S3 Gateway)
+//     with one or more Records. Keys are URL-decoded, except the gateway's,
+//     which are written as they are (see recordKey). Records that are not
+//     object-created events are skipped, so a message may yield no Object
+//     and no error;
 //   - a plain {"bucket":"…","key":"…"} object, optionally with "size" and
 //     "etag". Its key is taken as is, not URL-decoded;
-//   - the AWS s3:TestEvent message, for which it returns ErrTestEvent.
+//   - the s3:TestEvent message (AWS, the Versity S3 Gateway), for which it
+//     returns ErrTestEvent.
 //
 // Anything else is an error that says what is wrong with the message.
 func Parse(data []byte) ([]Object, error) {
@@ -126,12 +129,9 @@ func recordObject(r Record) (Object, error) {
 	if r.S3.Object.Key == "" {
 		return Object{}, errors.New("no s3.object.key")
 	}
-	key, err := url.QueryUnescape(r.S3.Object.Key)
+	key, err := recordKey(r)
 	if err != nil {
-		return Object{}, fmt.Errorf("s3.object.key %q is not URL-encoded: %w", r.S3.Object.Key, err)
-	}
-	if !utf8.ValidString(key) {
-		return Object{}, fmt.Errorf("s3.object.key %q decodes to invalid UTF-8", r.S3.Object.Key)
+		return Object{}, err
 	}
 	if r.S3.Object.Size < 0 {
 		return Object{}, fmt.Errorf("negative s3.object.size %d", r.S3.Object.Size)
@@ -152,6 +152,33 @@ func recordObject(r Record) (Object, error) {
 		Sequencer: r.S3.Object.Sequencer,
 	}, nil
 }
+
+// recordKey is a record's object key as stored. A key string alone cannot say whether it is
+// URL-encoded ("a+b.csv" is the key "a+b.csv" as is, or "a b.csv" encoded), so the record's
+// producer decides:
+//
+//   - the Versity S3 Gateway writes keys as they are. Its records carry eventSource "aws:s3"
+//     with eventVersion "2.2"; AWS wrote 2.2 only on replication events, which are no
+//     object-created events and never reach this function, and writes 2.4 and later on
+//     every event since it unified its versions;
+//   - AWS (eventVersion 2.1, and 2.4 and later) and MinIO (eventSource "minio:s3") URL-encode
+//     keys, and so does New.
+func recordKey(r Record) (string, error) {
+	if r.EventSource == "aws:s3" && r.EventVersion == versityEventVersion {
+		return r.S3.Object.Key, nil // valid UTF-8: encoding/json makes it so
+	}
+	key, err := url.QueryUnescape(r.S3.Object.Key)
+	if err != nil {
+		return "", fmt.Errorf("s3.object.key %q is not URL-encoded: %w", r.S3.Object.Key, err)
+	}
+	if !utf8.ValidString(key) {
+		return "", fmt.Errorf("s3.object.key %q decodes to invalid UTF-8", r.S3.Object.Key)
+	}
+	return key, nil
+}
+
+// versityEventVersion is the eventVersion of every record the Versity S3 Gateway writes.
+const versityEventVersion = "2.2"
 
 // plain is the hand-written form. Its key is not URL-encoded: people and
 // scripts write keys as they are.

@@ -68,6 +68,22 @@ const minioNonCreated = `{"EventName":"s3:ObjectCreated:PutTagging","Key":"sales
  {"eventVersion":"2.0","eventSource":"minio:s3","eventTime":"2024-06-01T08:15:32Z","eventName":"s3:ObjectRemoved:Delete","s3":{"bucket":{"name":"sales"},"object":{"key":"x.csv"}}}
 ]}`
 
+// versityPut is what the Versity S3 Gateway (v1.8.0) publishes to Kafka for
+// a PUT of the key "a+b 100%/café.csv": the key as it is, not URL-encoded.
+const versityPut = `{"Records":[{"eventVersion":"2.2","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-12-02T06:28:58Z","eventName":"s3:ObjectCreated:Put","userIdentity":{"PrincipalId":"salespulse"},"requestParameters":{"sourceIPAddress":"127.0.0.1"},"responseElements":{"x-amz-request-id":"","x-amz-id-2":""},"s3":{"s3SchemaVersion":"1.0","configurationId":"webhook-global","bucket":{"name":"sales","ownerIdentity":{"PrincipalId":"salespulse"},"arn":"arn:aws:s3:::/sales/a+b 100%/café.csv"},"object":{"key":"a+b 100%/café.csv","size":5,"eTag":"\"5d41402abc4b2a76b9719d911017c592\"","versionId":null,"sequencer":"3"}},"glacierEventData":{"restoreEventData":{"lifecycleRestorationExpiryTime":"","lifecycleRestoreStorageClass":""}}}]}`
+
+// versityDelete is the gateway's event for a deletion.
+const versityDelete = `{"Records":[{"eventVersion":"2.2","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-12-02T06:28:58Z","eventName":"s3:ObjectRemoved:Delete","s3":{"s3SchemaVersion":"1.0","configurationId":"webhook-global","bucket":{"name":"sales","arn":"arn:aws:s3:::/sales/a b.csv"},"object":{"key":"a b.csv","size":0,"eTag":null,"versionId":null,"sequencer":"9"}}}]}`
+
+// versityTestEvent is what the gateway publishes once at start.
+const versityTestEvent = `{"Bucket":"Test-Bucket","Event":"s3:TestEvent","Service":"S3","Time":"2026-12-02T06:28:58Z"}`
+
+// ambiguous is one key string under each producer's event: AWS before and
+// after its unified versions, MinIO and the gateway.
+func ambiguous(source, version string) string {
+	return `{"Records":[{"eventVersion":"` + version + `","eventSource":"` + source + `","eventTime":"2026-01-01T00:00:00Z","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"sales"},"object":{"key":"a+b%2B.csv"}}}]}`
+}
+
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
 	at, err := time.Parse(time.RFC3339Nano, s)
@@ -111,6 +127,11 @@ func TestParse(t *testing.T) {
 		{"plain form with size and etag", ` {"bucket":"sales","key":"x.csv","size":12,"etag":"\"abc\""}` + "\n", []Object{
 			{Bucket: "sales", Key: "x.csv", Size: 12, ETag: "abc"},
 		}},
+		{"versity gateway put, key as it is", versityPut, []Object{{
+			Bucket: "sales", Key: "a+b 100%/café.csv", ETag: "5d41402abc4b2a76b9719d911017c592",
+			Size: 5, EventName: "s3:ObjectCreated:Put", EventTime: mustTime(t, "2026-12-02T06:28:58Z"), Sequencer: "3",
+		}}},
+		{"versity gateway delete skipped", versityDelete, nil},
 		{"record without eventTime", `{"Records":[{"eventName":"ObjectCreated:Post","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}`, []Object{
 			{Bucket: "b", Key: "k", EventName: "ObjectCreated:Post"},
 		}},
@@ -129,12 +150,34 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseTestEvent(t *testing.T) {
-	objs, err := Parse([]byte(awsTestEvent))
-	if !errors.Is(err, ErrTestEvent) {
-		t.Fatalf("Parse(test event) error = %v, want ErrTestEvent", err)
+	for _, msg := range []string{awsTestEvent, versityTestEvent} {
+		objs, err := Parse([]byte(msg))
+		if !errors.Is(err, ErrTestEvent) {
+			t.Fatalf("Parse(%s) error = %v, want ErrTestEvent", msg, err)
+		}
+		if objs != nil {
+			t.Errorf("Parse(%s) = %v, want nil", msg, objs)
+		}
 	}
-	if objs != nil {
-		t.Errorf("Parse(test event) = %v, want nil", objs)
+}
+
+// TestParseTellsRawKeysFromEncodedOnesByProducer: the key string "a+b%2B.csv" is the key
+// "a b+.csv" URL-encoded, or the key "a+b%2B.csv" as it is; only the record's producer says
+// which.
+func TestParseTellsRawKeysFromEncodedOnesByProducer(t *testing.T) {
+	for _, tt := range []struct{ source, version, want string }{
+		{"aws:s3", "2.1", "a b+.csv"},
+		{"aws:s3", "2.5", "a b+.csv"},
+		{"minio:s3", "2.0", "a b+.csv"},
+		{"aws:s3", "2.2", "a+b%2B.csv"},
+	} {
+		objs, err := Parse([]byte(ambiguous(tt.source, tt.version)))
+		if err != nil {
+			t.Fatalf("%s %s: %v", tt.source, tt.version, err)
+		}
+		if len(objs) != 1 || objs[0].Key != tt.want {
+			t.Errorf("%s eventVersion %s: %+v, want the key %q", tt.source, tt.version, objs, tt.want)
+		}
 	}
 }
 
@@ -257,6 +300,7 @@ func TestEncodeKey(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		awsPut, minioPut, minioMultipart, awsSeveral, awsTestEvent, minioNonCreated,
+		versityPut, versityDelete, versityTestEvent,
 		`{"bucket":"sales","key":"x.csv","size":1,"etag":"e"}`,
 		`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"a%zz"}}}]}`,
 		`{"Records":[]}`, `{}`, `null`, `[]`, ``, `{"Records":[{}]}`,
