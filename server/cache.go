@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -33,6 +32,7 @@ type cached struct {
 	err     error
 	version uint64 // the engine's when computed
 	snap    *api.Snapshot
+	figures []byte                     // the figures' JSON, kept by a restamped copy
 	body    []byte                     // the snapshot as JSON: GET /api/kpis
 	frame   *websocket.PreparedMessage // {"type":"snapshot",...}: framed (and compressed) once per kind of connection
 }
@@ -99,16 +99,53 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 	defer cancel()
 	e.snap, e.version, e.err = c.compute(ctx, q)
 	if e.err == nil {
-		e.body, e.err = json.Marshal(e.snap)
-	}
-	if e.err == nil {
-		e.frame, e.err = snapshotFrame(e.snap.Seq, e.body)
+		e.err = e.encode(e.snap.AppendFiguresJSON(nil))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e.err != nil && c.entries[key] == e {
 		delete(c.entries, key) // the next caller tries again
 	}
+}
+
+// encode writes the body and the frame around the figures' JSON.
+func (e *cached) encode(figures []byte) error {
+	e.figures = figures
+	b := make([]byte, 0, len(figures)+1024)
+	b = e.snap.AppendHeadJSON(b)
+	b = append(b, ',')
+	b = append(b, figures...)
+	b = append(b, `,"options":`...)
+	b = api.AppendOptionsJSON(b, &e.snap.Options)
+	e.body = append(b, '}')
+	var err error
+	e.frame, err = snapshotFrame(e.snap.Seq, e.body)
+	return err
+}
+
+// peek is the finished entry of a filter, if there is one.
+func (c *snapshotCache) peek(key string) *cached {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	if e == nil || !isDone(e) || e.err != nil {
+		return nil
+	}
+	return e
+}
+
+// adopt makes a restamped copy of an entry's snapshot the filter's entry at version: its
+// figures are old's, only what the snapshot says of the data as a whole is new.
+func (c *snapshotCache) adopt(key string, old *cached, snap *api.Snapshot, version uint64) (*cached, error) {
+	e := &cached{ready: make(chan struct{}), version: version, snap: snap}
+	defer close(e.ready)
+	if err := e.encode(old.figures); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.entries[key] = e
+	c.mu.Unlock()
+	return e, nil
 }
 
 // snapshotFrame is the WebSocket message {"type":"snapshot","seq":N,"data":{...}}, built

@@ -20,7 +20,8 @@ type metrics struct {
 	loadSeconds     prometheus.Histogram // finished_at − started_at of each file committed
 	eventLag        prometheus.Histogram // finished_at − event_time: from the S3 event to the commit
 	pushLatency     prometheus.Histogram // change noticed → snapshot frame written to a client
-	snapshotSeconds prometheus.Histogram // one snapshot computed (every query of it)
+	snapshotSeconds prometheus.Histogram // one snapshot computed
+	restamped       prometheus.Counter   // snapshots a change left alone, restamped rather than computed
 	notifications   prometheus.Counter
 	dropped         prometheus.Counter // WebSocket clients dropped for falling behind
 }
@@ -43,6 +44,9 @@ func newMetrics(pool *pgxpool.Pool, clients func() int, log *slog.Logger) *metri
 		Name: "salespulse_snapshot_compute_seconds", Help: "Time to compute one KPI snapshot from the KPI engine.",
 		Buckets: prometheus.ExponentialBucketsRange(0.0005, 5, 24),
 	})
+	m.restamped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "salespulse_snapshots_restamped_total", Help: "Snapshots a change left alone, restamped with the newest file rather than computed again.",
+	})
 	m.notifications = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "salespulse_notifications_total", Help: "Notifications of committed files received on the LISTEN connection.",
 	})
@@ -50,7 +54,7 @@ func newMetrics(pool *pgxpool.Pool, clients func() int, log *slog.Logger) *metri
 		Name: "salespulse_ws_dropped_total", Help: "WebSocket clients dropped because their send queue was full or a write failed.",
 	})
 	m.reg.MustRegister(
-		m.loadSeconds, m.eventLag, m.pushLatency, m.snapshotSeconds, m.notifications, m.dropped,
+		m.loadSeconds, m.eventLag, m.pushLatency, m.snapshotSeconds, m.restamped, m.notifications, m.dropped,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "salespulse_ws_clients", Help: "WebSocket clients connected.",
 		}, func() float64 { return float64(clients()) }),

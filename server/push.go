@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"salespulse/queries/db"
+	"salespulse/server/kpi"
 )
 
 // changes collects the notifications of a burst: every commit heard since the last push.
@@ -69,40 +70,51 @@ func (s *Server) pushLoop(ctx context.Context) {
 		if noticed.IsZero() {
 			continue
 		}
-		if !s.addFiles(ctx, ids, resync) {
+		since := s.engine.Version()
+		fp, ok := s.addFiles(ctx, ids, resync)
+		if !ok {
 			continue
 		}
-		s.push(ctx, noticed)
+		if s.engine.Version() != since {
+			s.push(ctx, noticed, since, fp)
+		}
 		s.observeFiles(ctx, ids)
 	}
 }
 
 // addFiles adds the sales of committed files to the engine (with resync, of every loaded
-// file it lacks). When the database fails meanwhile, a resync is tried again shortly; false
-// when the server is stopping.
-func (s *Server) addFiles(ctx context.Context, ids []int64, resync bool) bool {
+// file it lacks) and returns the cells they changed. When the database fails meanwhile, a
+// resync is tried again shortly; false when the server is stopping.
+func (s *Server) addFiles(ctx context.Context, ids []int64, resync bool) (kpi.Footprint, bool) {
+	var fp kpi.Footprint
 	var err error
 	for _, id := range ids {
-		if err = s.engine.LoadFile(ctx, s.pool, id); err != nil {
+		var added kpi.Footprint
+		if added, err = s.engine.LoadFile(ctx, s.pool, id); err != nil {
 			break
 		}
+		fp.Merge(added)
 	}
 	if err == nil && resync {
-		_, err = s.engine.Sync(ctx, s.pool)
+		var added kpi.Footprint
+		added, err = s.engine.Sync(ctx, s.pool)
+		fp.Merge(added)
 	}
 	if ctx.Err() != nil {
-		return false
+		return fp, false
 	}
 	if err != nil {
 		s.log.Warn("push: reading committed files failed; trying again", "err", err)
 		time.AfterFunc(s.cfg.ListenBackoff, func() { s.changed(0) })
 	}
-	return true
+	return fp, true
 }
 
-// push recomputes the snapshot of every filter watched, each once, a few at a time, and
-// hands each to its watchers as soon as it is ready.
-func (s *Server) push(ctx context.Context, noticed time.Time) {
+// push brings the snapshot of every filter watched up to date, each once, a few at a time,
+// and hands each to its watchers as soon as it is ready. A filter whose figures the change
+// since version since left alone (none of the cells of fp lies in its view) keeps them: its
+// snapshot is only restamped with the data's newest file, date range and menus.
+func (s *Server) push(ctx context.Context, noticed time.Time, since uint64, fp kpi.Footprint) {
 	filters := s.hub.filters()
 	sem := make(chan struct{}, s.cfg.PushParallel)
 	var wg sync.WaitGroup
@@ -110,7 +122,7 @@ func (s *Server) push(ctx context.Context, noticed time.Time) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			e, err := s.cache.get(ctx, q, 0)
+			e, err := s.renew(ctx, key, q, since, fp)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Error("push: snapshot", "filter", q.Filter, "err", err)
@@ -121,6 +133,20 @@ func (s *Server) push(ctx context.Context, noticed time.Time) {
 		})
 	}
 	wg.Wait()
+}
+
+// renew is the filter's snapshot after a change: restamped when the change left its figures
+// alone, computed again otherwise.
+func (s *Server) renew(ctx context.Context, key string, q query, since uint64, fp kpi.Footprint) (*cached, error) {
+	old := s.cache.peek(key)
+	if old == nil || old.version != since || s.engine.Touches(q, fp, old.snap.Window) {
+		return s.cache.get(ctx, q, 0)
+	}
+	version := s.engine.Version()
+	snap := s.engine.Restamp(old.snap)
+	snap.Seq = s.seq.Add(1)
+	s.metrics.restamped.Inc()
+	return s.cache.adopt(key, old, snap, version)
 }
 
 // observeFiles feeds the load histograms from the ledger rows of the files just committed.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"salespulse/internal/poll"
 	"salespulse/server/api"
+	"salespulse/server/kpi"
 )
 
 // wsURL is the server's WebSocket address with an optional query.
@@ -95,6 +97,47 @@ func TestWebSocketPushesAfterALoad(t *testing.T) {
 	getJSON(t, srv.URL()+"/api/kpis", &rest)
 	if rest.Seq != next.Seq || rest.Totals != next.Totals {
 		t.Errorf("REST after push: seq %d totals %+v; pushed seq %d", rest.Seq, rest.Totals, next.Seq)
+	}
+}
+
+// A change that lies outside a view leaves its figures as they were: its watchers get them
+// again without a computation, restamped with the new file, and those figures are what a
+// computation would give; a view the change lies in is computed again.
+func TestPushRestampsTheViewsAChangeLeavesAlone(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{})
+	past := api.Filter{From: "2024-01-01", To: "2024-03-31", Region: "Texas"}
+	open := api.Filter{From: "2024-06-01"}
+	cp, co := dial(t, wsURL(srv, ""), nil), dial(t, wsURL(srv, ""), nil)
+	snapshot(t, cp, 5*time.Second)
+	snapshot(t, co, 5*time.Second)
+	subscribe(t, cp, past)
+	subscribe(t, co, open)
+	beforePast, beforeOpen := snapshot(t, cp, 5*time.Second), snapshot(t, co, 5*time.Second)
+	restamped := testutilCounter(t, srv, "salespulse_snapshots_restamped_total")
+
+	dirty()
+	res := loadFiles(t, generated(t, 300, 606, "2024-10-31", 0))[0]
+	afterPast, afterOpen := snapshot(t, cp, 2*time.Second), snapshot(t, co, 2*time.Second)
+	if n := testutilCounter(t, srv, "salespulse_snapshots_restamped_total"); n != restamped+1 {
+		t.Errorf("restamped snapshots went from %v to %v, want one more", restamped, n)
+	}
+	if afterPast.Seq <= beforePast.Seq || afterPast.LastFileID != res.FileID || afterPast.DataRange.To != "2024-10-31" {
+		t.Errorf("restamped: seq %d (before %d), last file %d (want %d), data range %+v",
+			afterPast.Seq, beforePast.Seq, afterPast.LastFileID, res.FileID, afterPast.DataRange)
+	}
+	if afterPast.Totals != beforePast.Totals || !reflect.DeepEqual(afterPast.TopReps, beforePast.TopReps) {
+		t.Errorf("a view the file does not lie in changed: %+v, before %+v", afterPast.Totals, beforePast.Totals)
+	}
+	fresh := srv.engine.Snapshot(kpi.Query{Filter: past, From: kpi.DayOf(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)),
+		To: kpi.DayOf(time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)), HasFrom: true, HasTo: true})
+	fresh.Seq = afterPast.Seq
+	if !reflect.DeepEqual(fresh, afterPast) {
+		t.Errorf("the restamped snapshot is not what a computation gives:\n got %+v\nwant %+v", afterPast, fresh)
+	}
+	if afterOpen.Totals.Orders != beforeOpen.Totals.Orders+res.RowsLoaded || afterOpen.Window.To != "2024-10-31" {
+		t.Errorf("the open view: %d orders (before %d, the file %d), window %+v",
+			afterOpen.Totals.Orders, beforeOpen.Totals.Orders, res.RowsLoaded, afterOpen.Window)
 	}
 }
 

@@ -241,9 +241,33 @@ func (d *Delta) Len() int { return len(d.rows) }
 // Days are the sale dates the delta touches.
 func (d *Delta) Days() map[Day]bool { return d.days }
 
+// Footprint is what deltas changed: the cells (sale date and combination) they added to.
+// A view none of whose cells is among them shows the same figures after as before.
+type Footprint struct {
+	cells map[Day]map[uint32]bool
+}
+
+// Merge adds another footprint's cells.
+func (f *Footprint) Merge(o Footprint) {
+	if f.cells == nil {
+		f.cells = map[Day]map[uint32]bool{}
+	}
+	for d, cs := range o.cells {
+		if f.cells[d] == nil {
+			f.cells[d] = map[uint32]bool{}
+		}
+		for c := range cs {
+			f.cells[d][c] = true
+		}
+	}
+}
+
+// Empty reports whether nothing changed.
+func (f Footprint) Empty() bool { return len(f.cells) == 0 }
+
 // Apply adds a delta to the state, all at once: a snapshot computed meanwhile sees all of it
-// or none. Files already held are not counted again.
-func (e *Engine) Apply(d *Delta) {
+// or none. Files already held are not counted again. It returns the cells it changed.
+func (e *Engine) Apply(d *Delta) Footprint {
 	slices.SortFunc(d.rows, func(a, b row) int {
 		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.combo, b.combo),
 			cmp.Compare(a.product, b.product), cmp.Compare(a.rep, b.rep))
@@ -253,15 +277,20 @@ func (e *Engine) Apply(d *Delta) {
 	defer e.mu.Unlock()
 	for _, f := range d.files {
 		if e.files[f.ID] {
-			return // a file is applied whole or not at all; this delta repeats one
+			return Footprint{} // a file is applied whole or not at all; this delta repeats one
 		}
 	}
+	fp := Footprint{cells: map[Day]map[uint32]bool{}}
 	for i := 0; i < len(d.rows); {
 		j := i + 1
 		for j < len(d.rows) && d.rows[j].day == d.rows[i].day && d.rows[j].combo == d.rows[i].combo {
 			j++
 		}
 		e.addCell(d.rows[i:j], combos[d.rows[i].combo])
+		if fp.cells[d.rows[i].day] == nil {
+			fp.cells[d.rows[i].day] = map[uint32]bool{}
+		}
+		fp.cells[d.rows[i].day][d.rows[i].combo] = true
 		i = j
 	}
 	// The member lists of each month the delta touches, and of its year, take the delta's.
@@ -282,6 +311,7 @@ func (e *Engine) Apply(d *Delta) {
 	}
 	e.rows += int64(len(d.rows))
 	e.ver++
+	return fp
 }
 
 // addCell adds the rows of one day and combination (sorted by product and rep).

@@ -78,15 +78,8 @@ func (e *Engine) Snapshot(q Query) *api.Snapshot {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	snap := &api.Snapshot{Filter: q.Filter}
-	if e.latest.ID != 0 {
-		at := e.latest.FinishedAt.UTC()
-		snap.AsOf, snap.LastFile, snap.LastFileID = &at, e.latest.Key, e.latest.ID
-	}
-	snap.Options = e.options()
+	e.stamp(snap)
 	v := e.resolve(q)
-	if len(e.order) > 0 {
-		snap.DataRange = api.Window{From: e.order[0].String(), To: e.order[len(e.order)-1].String()}
-	}
 	if !v.empty {
 		snap.Window = api.Window{From: v.from.String(), To: v.to.String()}
 		snap.SeriesGrain = seriesGrain(v.from, v.to)
@@ -94,6 +87,63 @@ func (e *Engine) Snapshot(q Query) *api.Snapshot {
 	f := &figures{e: e, v: v, snap: snap}
 	f.compute()
 	return snap
+}
+
+// stamp sets what a snapshot says of the data as a whole: the newest file, the date range
+// and the filter menus.
+func (e *Engine) stamp(snap *api.Snapshot) {
+	snap.AsOf, snap.LastFile, snap.LastFileID = nil, "", 0
+	if e.latest.ID != 0 {
+		at := e.latest.FinishedAt.UTC()
+		snap.AsOf, snap.LastFile, snap.LastFileID = &at, e.latest.Key, e.latest.ID
+	}
+	snap.Options = e.options()
+	snap.DataRange = api.Window{}
+	if len(e.order) > 0 {
+		snap.DataRange = api.Window{From: e.order[0].String(), To: e.order[len(e.order)-1].String()}
+	}
+}
+
+// Restamp is a snapshot computed before a change whose figures the change left as they
+// were (Touches said no): a copy with the data's newest file, date range and menus. Seq is
+// left for the caller.
+func (e *Engine) Restamp(old *api.Snapshot) *api.Snapshot {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	snap := *old
+	e.stamp(&snap)
+	return &snap
+}
+
+// Touches reports whether a change may have altered the figures of q computed before it
+// over window before: when the window resolves differently now, or a changed cell lies in
+// it and matches the filter.
+func (e *Engine) Touches(q Query, fp Footprint, before api.Window) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	v := e.resolve(q)
+	now := api.Window{}
+	if !v.empty {
+		now = api.Window{From: v.from.String(), To: v.to.String()}
+	}
+	if now != before {
+		return true
+	}
+	if v.empty || v.none {
+		return false
+	}
+	combos := e.combos.all()
+	for d, cs := range fp.cells {
+		if d < v.from || d > v.to {
+			continue
+		}
+		for c := range cs {
+			if v.matches(combos[c]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (e *Engine) resolve(q Query) view {

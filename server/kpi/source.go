@@ -60,51 +60,52 @@ func (e *Engine) LoadTx(ctx context.Context, tx pgx.Tx) error {
 }
 
 // LoadFile adds the sales of one committed file, unless the engine holds them already or
-// the file did not load (a failed or skipped attempt brings no sales).
-func (e *Engine) LoadFile(ctx context.Context, pool *pgxpool.Pool, id int64) error {
+// the file did not load (a failed or skipped attempt brings no sales). It returns the
+// cells it changed.
+func (e *Engine) LoadFile(ctx context.Context, pool *pgxpool.Pool, id int64) (Footprint, error) {
 	if e.Has(id) {
-		return nil
+		return Footprint{}, nil
 	}
 	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("kpi: file %d: %w", id, err)
+		return Footprint{}, fmt.Errorf("kpi: file %d: %w", id, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	f, err := db.New(tx).EngineFile(ctx, id)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return nil // announced by someone else on our channel, or not ours to count
+		return Footprint{}, nil // announced by someone else on our channel, or not ours to count
 	case err != nil:
-		return fmt.Errorf("kpi: file %d: %w", id, err)
+		return Footprint{}, fmt.Errorf("kpi: file %d: %w", id, err)
 	case f.Status != "loaded":
-		return nil
+		return Footprint{}, nil
 	}
 	d := e.NewDelta(File{ID: f.ID, Key: f.ObjectKey, FinishedAt: f.FinishedAt.Time})
 	if err := e.copySales(ctx, tx, " WHERE file_id = "+strconv.FormatInt(id, 10), func(s *rawSale) { e.addRaw(d, s) }); err != nil {
-		return fmt.Errorf("kpi: file %d: %w", id, err)
+		return Footprint{}, fmt.Errorf("kpi: file %d: %w", id, err)
 	}
-	e.Apply(d)
-	return nil
+	return e.Apply(d), nil
 }
 
 // Sync adds every loaded file the engine does not hold yet: after notifications were
-// missed (the LISTEN connection was lost).
-func (e *Engine) Sync(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+// missed (the LISTEN connection was lost). It returns the cells it changed.
+func (e *Engine) Sync(ctx context.Context, pool *pgxpool.Pool) (Footprint, error) {
+	var fp Footprint
 	rows, err := db.New(pool).EngineFiles(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("kpi: sync: %w", err)
+		return fp, fmt.Errorf("kpi: sync: %w", err)
 	}
-	added := 0
 	for _, r := range rows {
 		if e.Has(r.ID) {
 			continue
 		}
-		if err := e.LoadFile(ctx, pool, r.ID); err != nil {
-			return added, err
+		added, err := e.LoadFile(ctx, pool, r.ID)
+		if err != nil {
+			return fp, err
 		}
-		added++
+		fp.Merge(added)
 	}
-	return added, nil
+	return fp, nil
 }
 
 // rawSale is a sale as the COPY stream has it; its byte slices are valid until the next row.

@@ -1,0 +1,299 @@
+package api
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// AppendJSON appends the snapshot as encoding/json would marshal it, byte for byte, an
+// order of magnitude faster: a server pushes a snapshot of every filter watched after each
+// change, and a two-year trend is thousands of numbers.
+func (s *Snapshot) AppendJSON(b []byte) []byte {
+	b = s.AppendHeadJSON(b)
+	b = append(b, ',')
+	b = s.AppendFiguresJSON(b)
+	b = append(b, `,"options":`...)
+	b = AppendOptionsJSON(b, &s.Options)
+	return append(b, '}')
+}
+
+// AppendHeadJSON appends the snapshot's opening and its fields before the figures: seq,
+// freshness, filter, window and data range (no closing comma).
+func (s *Snapshot) AppendHeadJSON(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, s.Seq, 10)
+	b = append(b, `,"as_of":`...)
+	if s.AsOf == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = s.AsOf.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	b = append(b, `,"last_file":`...)
+	b = appendString(b, s.LastFile)
+	b = append(b, `,"last_file_id":`...)
+	b = strconv.AppendInt(b, s.LastFileID, 10)
+	b = append(b, `,"filter":{`...)
+	first := true
+	for _, f := range [...]struct{ name, value string }{{"from", s.Filter.From}, {"to", s.Filter.To},
+		{"category", s.Filter.Category}, {"region", s.Filter.Region}, {"channel", s.Filter.Channel}} {
+		if f.value == "" {
+			continue // omitempty
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, f.name...)
+		b = append(b, `":`...)
+		b = appendString(b, f.value)
+	}
+	b = append(b, `},"window":`...)
+	b = appendWindow(b, s.Window)
+	b = append(b, `,"data_range":`...)
+	return appendWindow(b, s.DataRange)
+}
+
+// AppendFiguresJSON appends the figures: from "totals" to "series_grain" (no surrounding
+// commas), which only a change of data alters.
+func (s *Snapshot) AppendFiguresJSON(b []byte) []byte {
+	t := &s.Totals
+	b = append(b, `"totals":{"sales":`...)
+	b = appendMoney(b, t.Sales)
+	b = append(b, `,"orders":`...)
+	b = strconv.AppendInt(b, t.Orders, 10)
+	b = append(b, `,"avg_ticket":`...)
+	b = appendMoney(b, t.AvgTicket)
+	b = append(b, `,"quantity":`...)
+	b = strconv.AppendInt(b, t.Quantity, 10)
+	b = append(b, `,"gross_profit":`...)
+	b = appendMoney(b, t.GrossProfit)
+	b = append(b, `,"margin_pct":`...)
+	b = appendFloat(b, t.MarginPct)
+	b = append(b, `,"canceled_sales":`...)
+	b = appendMoney(b, t.CanceledSales)
+	b = append(b, `},"top_products":{"by_quantity":`...)
+	b = appendProducts(b, s.TopProducts.ByQuantity)
+	b = append(b, `,"by_sales":`...)
+	b = appendProducts(b, s.TopProducts.BySales)
+	b = append(b, `},"by_category":`...)
+	b = appendSlices(b, s.ByCategory)
+	b = append(b, `,"by_region":`...)
+	b = appendSlices(b, s.ByRegion)
+	b = append(b, `,"by_channel":`...)
+	b = appendSlices(b, s.ByChannel)
+	b = append(b, `,"top_reps":`...)
+	b = appendList(b, s.TopReps, func(b []byte, r *RepStat) []byte {
+		b = append(b, `{"rep":`...)
+		b = appendString(b, r.Rep)
+		b = append(b, `,"sales":`...)
+		b = appendMoney(b, r.Sales)
+		b = append(b, `,"orders":`...)
+		b = strconv.AppendInt(b, r.Orders, 10)
+		b = append(b, `,"gross_profit":`...)
+		b = appendMoney(b, r.GrossProfit)
+		return append(b, '}')
+	})
+	b = append(b, `,"by_payment_status":`...)
+	b = appendList(b, s.ByPaymentStatus, func(b []byte, p *StatusStat) []byte {
+		b = append(b, `{"status":`...)
+		b = appendString(b, p.Status)
+		b = append(b, `,"sales":`...)
+		b = appendMoney(b, p.Sales)
+		b = append(b, `,"orders":`...)
+		b = strconv.AppendInt(b, p.Orders, 10)
+		return append(b, '}')
+	})
+	b = append(b, `,"trend":`...)
+	b = appendList(b, s.Trend, func(b []byte, p *TrendPoint) []byte {
+		b = append(b, `{"date":`...)
+		b = appendString(b, p.Date)
+		b = append(b, `,"sales":`...)
+		b = appendMoney(b, p.Sales)
+		b = append(b, `,"orders":`...)
+		b = strconv.AppendInt(b, p.Orders, 10)
+		b = append(b, `,"gross_profit":`...)
+		b = appendMoney(b, p.GrossProfit)
+		return append(b, '}')
+	})
+	b = append(b, `,"category_trend":`...)
+	b = appendSeries(b, s.CategoryTrend)
+	b = append(b, `,"channel_daily":`...)
+	b = appendSeries(b, s.ChannelDaily)
+	b = append(b, `,"series_grain":`...)
+	return appendString(b, s.SeriesGrain)
+}
+
+func appendWindow(b []byte, w Window) []byte {
+	b = append(b, `{"from":`...)
+	b = appendString(b, w.From)
+	b = append(b, `,"to":`...)
+	b = appendString(b, w.To)
+	return append(b, '}')
+}
+
+// AppendOptionsJSON appends the filter menus.
+func AppendOptionsJSON(b []byte, o *Options) []byte {
+	b = append(b, `{"categories":`...)
+	b = appendStrings(b, o.Categories)
+	b = append(b, `,"regions":`...)
+	b = appendStrings(b, o.Regions)
+	b = append(b, `,"channels":`...)
+	b = appendStrings(b, o.Channels)
+	return append(b, '}')
+}
+
+func appendStrings(b []byte, s []string) []byte {
+	return appendList(b, s, func(b []byte, v *string) []byte { return appendString(b, *v) })
+}
+
+func appendProducts(b []byte, ps []ProductStat) []byte {
+	return appendList(b, ps, func(b []byte, p *ProductStat) []byte {
+		b = append(b, `{"product":`...)
+		b = appendString(b, p.Product)
+		b = append(b, `,"quantity":`...)
+		b = strconv.AppendInt(b, p.Quantity, 10)
+		b = append(b, `,"sales":`...)
+		b = appendMoney(b, p.Sales)
+		b = append(b, `,"orders":`...)
+		b = strconv.AppendInt(b, p.Orders, 10)
+		return append(b, '}')
+	})
+}
+
+func appendSlices(b []byte, ss []Slice) []byte {
+	return appendList(b, ss, func(b []byte, s *Slice) []byte {
+		b = append(b, `{"name":`...)
+		b = appendString(b, s.Name)
+		b = append(b, `,"sales":`...)
+		b = appendMoney(b, s.Sales)
+		b = append(b, `,"orders":`...)
+		b = strconv.AppendInt(b, s.Orders, 10)
+		b = append(b, `,"quantity":`...)
+		b = strconv.AppendInt(b, s.Quantity, 10)
+		b = append(b, `,"gross_profit":`...)
+		b = appendMoney(b, s.GrossProfit)
+		return append(b, '}')
+	})
+}
+
+func appendSeries(b []byte, ps []SeriesPoint) []byte {
+	return appendList(b, ps, func(b []byte, p *SeriesPoint) []byte {
+		b = append(b, `{"date":`...)
+		b = appendString(b, p.Date)
+		b = append(b, `,"name":`...)
+		b = appendString(b, p.Name)
+		b = append(b, `,"sales":`...)
+		b = appendMoney(b, p.Sales)
+		b = append(b, `,"gross_profit":`...)
+		b = appendMoney(b, p.GrossProfit)
+		b = append(b, `,"orders":`...)
+		b = strconv.AppendInt(b, p.Orders, 10)
+		return append(b, '}')
+	})
+}
+
+// appendList writes a slice as encoding/json does: null when nil, [] when empty.
+func appendList[T any](b []byte, s []T, each func([]byte, *T) []byte) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = each(b, &s[i])
+	}
+	return append(b, ']')
+}
+
+func appendMoney(b []byte, m Money) []byte {
+	v := int64(m)
+	if v < 0 {
+		b = append(b, '-')
+		v = -v
+	}
+	b = strconv.AppendInt(b, v/100, 10)
+	b = append(b, '.')
+	if v%100 < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, v%100, 10)
+}
+
+// appendFloat writes a float64 as encoding/json does.
+func appendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes a JSON string as encoding/json does, HTML-safe: <, > and & escaped,
+// invalid UTF-8 replaced, U+2028 and U+2029 escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
