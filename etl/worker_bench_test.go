@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"salespulse/etl/devstack"
+	"salespulse/internal/proof"
 )
 
 // commitWatcher LISTENs for committed files and records when each notification arrived.
@@ -20,7 +21,7 @@ type commitWatcher struct {
 	conn *pgx.Conn
 }
 
-func listenCommits(b *testing.B) *commitWatcher {
+func listenCommits(b testing.TB) *commitWatcher {
 	conn, err := pgx.Connect(context.Background(), testDB.URL)
 	if err != nil {
 		b.Fatal(err)
@@ -33,7 +34,7 @@ func listenCommits(b *testing.B) *commitWatcher {
 }
 
 // next waits for the next committed file and returns its object key and arrival time.
-func (c *commitWatcher) next(b *testing.B) (string, time.Time) {
+func (c *commitWatcher) next(b testing.TB) (string, time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	n, err := c.conn.WaitForNotification(ctx)
@@ -94,58 +95,58 @@ func BenchmarkEventToCommit(b *testing.B) {
 		files, percentile(lags, 0.5), percentile(lags, 0.95), percentile(lags, 1))
 }
 
-// BenchmarkWorkerThroughput loads the same 1,000,000-row file (BENCH_ROWS) as a local file
-// with the loader, and as an S3 object through the worker (from PutObject returning to the
-// commit), in alternating rounds into an empty database, and reports both rates and the ratio:
-//
-//	go test ./etl -run '^$' -bench WorkerThroughput -benchtime 1x
-func BenchmarkWorkerThroughput(b *testing.B) {
-	rows := 1_000_000
-	if n, _ := strconv.Atoi(os.Getenv("BENCH_ROWS")); n > 0 {
-		rows = n
-	}
+// TestWorkerThroughput (proof) loads the same 1,000,000-row file (WORKER_ROWS) as a local
+// file with the loader, and as an S3 object through the worker (from PutObject returning to
+// the commit), in alternating rounds into an empty database, and compares the rates.
+func TestWorkerThroughput(t *testing.T) {
+	proof.Enabled(t)
+	rows := proof.Int("WORKER_ROWS", 20_000, 1_000_000)
 	day := time.Date(2024, 6, 3, 0, 0, 0, 0, time.UTC)
-	s := startStack(b, devstack.Config{})
-	s.startWorker(b, "")
-	commits := listenCommits(b)
+	s := startStack(t, devstack.Config{})
+	s.startWorker(t, "")
+	commits := listenCommits(t)
 	var local, worker []time.Duration
-	b.ResetTimer()
 	for round := range 3 {
 		// Each round its own seed: the same bytes would be skipped, the same ids merged.
-		body := generated(b, GenerateOptions{Rows: rows, Seed: uint64(77 + round), From: day, To: day})
-		path := filepath.Join(b.TempDir(), "big.csv")
+		body := generated(t, GenerateOptions{Rows: rows, Seed: uint64(77 + round), From: day, To: day})
+		path := filepath.Join(t.TempDir(), "big.csv")
 		if err := os.WriteFile(path, body, 0o644); err != nil {
-			b.Fatal(err)
+			t.Fatal(err)
 		}
-		testDB.Reset(b)
+		testDB.Reset(t)
 		testDB.Pool.Exec(context.Background(), "CHECKPOINT")
 		src, _ := NewLocalFile(path)
 		start := time.Now()
 		if res, err := newLoader().Load(context.Background(), src, nil); err != nil || res.RowsLoaded != int64(rows) {
-			b.Fatalf("local load: %+v %v", res, err)
+			t.Fatalf("local load: %+v %v", res, err)
 		}
 		local = append(local, time.Since(start))
 		// The local load announced its commit too: take that notification off the queue
 		// before the database is emptied, or the worker round would read it as its own.
-		if got, _ := commits.next(b); got != path {
-			b.Fatalf("committed %s, expected the local file %s", got, path)
+		if got, _ := commits.next(t); got != path {
+			t.Fatalf("committed %s, expected the local file %s", got, path)
 		}
 
-		testDB.Reset(b)
+		testDB.Reset(t)
 		testDB.Pool.Exec(context.Background(), "CHECKPOINT")
 		key := fmt.Sprintf("big-%d.csv", round)
-		s.put(b, key, body)
+		s.put(t, key, body)
 		put := time.Now()
-		got, at := commits.next(b)
+		got, at := commits.next(t)
 		if got != key {
-			b.Fatalf("committed %s, expected %s", got, key)
+			t.Fatalf("committed %s, expected %s", got, key)
 		}
 		worker = append(worker, at.Sub(put))
-		b.Logf("round %d: local load %v, worker path %v", round+1, local[round], worker[round])
+		t.Logf("round %d: local load %v, worker path %v", round+1, local[round], worker[round])
 	}
-	b.StopTimer()
 	lm, wm := percentile(local, 0.5), percentile(worker, 0.5)
-	b.ReportMetric(float64(rows)/lm.Seconds(), "local_rows/s")
-	b.ReportMetric(float64(rows)/wm.Seconds(), "worker_rows/s")
-	b.ReportMetric(lm.Seconds()/wm.Seconds(), "worker/local")
+	ratio := lm.Seconds() / wm.Seconds()
+	proof.Record(t, proof.Result{
+		Item:      "ETL: worker path against `load`",
+		Done:      fmt.Sprintf("the same %d-row daily file, 3 alternating rounds into an emptied database: loaded from a local file by the loader, and put into the in-process S3, announced on Kafka and streamed by the worker (PutObject returned → commit)", rows),
+		Checked:   "every row loaded both ways; medians",
+		Figure:    fmt.Sprintf("%.2f× (worker %.0f rows/s)", ratio, float64(rows)/wm.Seconds()),
+		Reference: fmt.Sprintf("local load %.0f rows/s", float64(rows)/lm.Seconds()),
+		Target:    "≥ 0.8×", Met: ratio >= 0.8,
+	})
 }

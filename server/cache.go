@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"salespulse/server/api"
+	"salespulse/server/kpi"
 )
 
 // snapshotCache keeps the latest snapshot of each filter asked for, so that N viewers of one
@@ -17,7 +18,7 @@ import (
 // the engine's version is the one it was computed at; concurrent requests for a filter being
 // computed wait for that computation.
 type snapshotCache struct {
-	compute func(context.Context, query) (*api.Snapshot, uint64, error)
+	compute func(context.Context, query) (*kpi.View, error)
 	version func() uint64 // the engine's
 	timeout time.Duration // how long one computation may take
 	max     int           // entries kept; beyond it an arbitrary one is evicted
@@ -31,13 +32,18 @@ type cached struct {
 	ready   chan struct{} // closed when the fields below are set
 	err     error
 	version uint64 // the engine's when computed
-	snap    *api.Snapshot
-	figures []byte                     // the figures' JSON, kept by a restamped copy
-	body    []byte                     // the snapshot as JSON: GET /api/kpis
-	frame   *websocket.PreparedMessage // {"type":"snapshot",...}: framed (and compressed) once per kind of connection
+	view    *kpi.View
+	snap    *api.Snapshot // view.Snap
+	// msg is the WebSocket message {"type":"snapshot","seq":N,"data":{...}}; within it, body
+	// is the snapshot's JSON (GET /api/kpis) and figures its figures', which a restamped
+	// copy keeps. One buffer for all three: a server may hold thousands of entries.
+	msg     []byte
+	body    []byte
+	figures []byte
+	frame   *websocket.PreparedMessage // msg, framed (and compressed) once per kind of connection
 }
 
-func newSnapshotCache(compute func(context.Context, query) (*api.Snapshot, uint64, error), version func() uint64, timeout time.Duration, max int) *snapshotCache {
+func newSnapshotCache(compute func(context.Context, query) (*kpi.View, error), version func() uint64, timeout time.Duration, max int) *snapshotCache {
 	return &snapshotCache{compute: compute, version: version, timeout: timeout, max: max, entries: map[string]*cached{}}
 }
 
@@ -97,8 +103,9 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 	defer close(e.ready)
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	e.snap, e.version, e.err = c.compute(ctx, q)
+	e.view, e.err = c.compute(ctx, q)
 	if e.err == nil {
+		e.snap, e.version = e.view.Snap, e.view.Version()
 		e.err = e.encode(e.snap.AppendFiguresJSON(nil))
 	}
 	c.mu.Lock()
@@ -108,19 +115,30 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 	}
 }
 
-// encode writes the body and the frame around the figures' JSON.
+// encode writes the message, and the frame, around the figures' JSON.
 func (e *cached) encode(figures []byte) error {
-	e.figures = figures
-	b := make([]byte, 0, len(figures)+1024)
+	b := make([]byte, 0, len(figures)+2048)
+	b = append(b, `{"type":"`+api.TypeSnapshot+`","seq":`...)
+	b = strconv.AppendUint(b, e.snap.Seq, 10)
+	b = append(b, `,"data":`...)
+	bodyAt := len(b)
 	b = e.snap.AppendHeadJSON(b)
 	b = append(b, ',')
+	figuresAt := len(b)
 	b = append(b, figures...)
+	figuresEnd := len(b)
 	b = append(b, `,"options":`...)
 	b = api.AppendOptionsJSON(b, &e.snap.Options)
-	e.body = append(b, '}')
-	var err error
-	e.frame, err = snapshotFrame(e.snap.Seq, e.body)
-	return err
+	b = append(b, '}')
+	bodyEnd := len(b)
+	e.msg = append(b, '}')
+	e.body, e.figures = e.msg[bodyAt:bodyEnd], e.msg[figuresAt:figuresEnd]
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, e.msg)
+	if err != nil {
+		return fmt.Errorf("snapshot frame: %w", err)
+	}
+	e.frame = pm
+	return nil
 }
 
 // peek is the finished entry of a filter, if there is one.
@@ -134,32 +152,20 @@ func (c *snapshotCache) peek(key string) *cached {
 	return e
 }
 
-// adopt makes a restamped copy of an entry's snapshot the filter's entry at version: its
-// figures are old's, only what the snapshot says of the data as a whole is new.
-func (c *snapshotCache) adopt(key string, old *cached, snap *api.Snapshot, version uint64) (*cached, error) {
-	e := &cached{ready: make(chan struct{}), version: version, snap: snap}
+// adopt makes a refreshed view of an entry the filter's entry. A view whose figures the
+// change left alone keeps old's encoding of them.
+func (c *snapshotCache) adopt(key string, old *cached, v *kpi.View) (*cached, error) {
+	e := &cached{ready: make(chan struct{}), version: v.Version(), view: v, snap: v.Snap}
 	defer close(e.ready)
-	if err := e.encode(old.figures); err != nil {
+	figures := old.figures
+	if v.How != kpi.Untouched {
+		figures = v.Snap.AppendFiguresJSON(nil)
+	}
+	if err := e.encode(figures); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	c.entries[key] = e
 	c.mu.Unlock()
 	return e, nil
-}
-
-// snapshotFrame is the WebSocket message {"type":"snapshot","seq":N,"data":{...}}, built
-// around the snapshot's JSON instead of encoding it a second time.
-func snapshotFrame(seq uint64, body []byte) (*websocket.PreparedMessage, error) {
-	msg := make([]byte, 0, len(body)+48)
-	msg = append(msg, `{"type":"`+api.TypeSnapshot+`","seq":`...)
-	msg = strconv.AppendUint(msg, seq, 10)
-	msg = append(msg, `,"data":`...)
-	msg = append(msg, body...)
-	msg = append(msg, '}')
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
-	if err != nil {
-		return nil, fmt.Errorf("snapshot frame: %w", err)
-	}
-	return pm, nil
 }

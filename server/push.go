@@ -70,13 +70,12 @@ func (s *Server) pushLoop(ctx context.Context) {
 		if noticed.IsZero() {
 			continue
 		}
-		since := s.engine.Version()
 		fp, ok := s.addFiles(ctx, ids, resync)
 		if !ok {
 			continue
 		}
-		if s.engine.Version() != since {
-			s.push(ctx, noticed, since, fp)
+		if !fp.Empty() {
+			s.push(ctx, noticed, fp)
 		}
 		s.observeFiles(ctx, ids)
 	}
@@ -110,11 +109,9 @@ func (s *Server) addFiles(ctx context.Context, ids []int64, resync bool) (kpi.Fo
 	return fp, true
 }
 
-// push brings the snapshot of every filter watched up to date, each once, a few at a time,
-// and hands each to its watchers as soon as it is ready. A filter whose figures the change
-// since version since left alone (none of the cells of fp lies in its view) keeps them: its
-// snapshot is only restamped with the data's newest file, date range and menus.
-func (s *Server) push(ctx context.Context, noticed time.Time, since uint64, fp kpi.Footprint) {
+// push brings the snapshot of every filter watched up to date with the change fp, each once,
+// a few at a time, and hands each to its watchers as soon as it is ready.
+func (s *Server) push(ctx context.Context, noticed time.Time, fp kpi.Footprint) {
 	filters := s.hub.filters()
 	sem := make(chan struct{}, s.cfg.PushParallel)
 	var wg sync.WaitGroup
@@ -122,7 +119,7 @@ func (s *Server) push(ctx context.Context, noticed time.Time, since uint64, fp k
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			e, err := s.renew(ctx, key, q, since, fp)
+			e, err := s.renew(ctx, key, q, fp)
 			if err != nil {
 				if ctx.Err() == nil {
 					s.log.Error("push: snapshot", "filter", q.Filter, "err", err)
@@ -135,18 +132,23 @@ func (s *Server) push(ctx context.Context, noticed time.Time, since uint64, fp k
 	wg.Wait()
 }
 
-// renew is the filter's snapshot after a change: restamped when the change left its figures
-// alone, computed again otherwise.
-func (s *Server) renew(ctx context.Context, key string, q query, since uint64, fp kpi.Footprint) (*cached, error) {
+// renew is the filter's snapshot after the change fp: its last view refreshed (restamped
+// when the change left it alone, updated with the change's sums, or computed again), or a
+// computation when there is none.
+func (s *Server) renew(ctx context.Context, key string, q query, fp kpi.Footprint) (*cached, error) {
 	old := s.cache.peek(key)
-	if old == nil || old.version != since || s.engine.Touches(q, fp, old.snap.Window) {
+	if old == nil {
 		return s.cache.get(ctx, q, 0)
 	}
-	version := s.engine.Version()
-	snap := s.engine.Restamp(old.snap)
-	snap.Seq = s.seq.Add(1)
-	s.metrics.restamped.Inc()
-	return s.cache.adopt(key, old, snap, version)
+	start := time.Now()
+	v := s.engine.Refresh(old.view, fp)
+	v.Snap.Seq = s.seq.Add(1)
+	if v.How == kpi.Untouched {
+		s.metrics.restamped.Inc()
+	} else {
+		s.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
+	}
+	return s.cache.adopt(key, old, v)
 }
 
 // observeFiles feeds the load histograms from the ledger rows of the files just committed.

@@ -49,7 +49,7 @@ type Config struct {
 	PingInterval    time.Duration // WebSocket keepalive; a client silent for two is gone; default 30 s
 	ReadLimit       int64         // largest client message; default 4 KiB
 	SnapshotTimeout time.Duration // longest a snapshot computation may take; default 30 s
-	CacheEntries    int           // filters whose snapshot is kept; default 128
+	CacheEntries    int           // filters whose snapshot is kept (a few hundred KB each); default 4096
 	ListenIdleCheck time.Duration // ping the LISTEN connection after this long without news; default 30 s
 	ListenBackoff   time.Duration // first delay before reconnecting it (doubling up to 10 s); default 100 ms
 	ShutdownTimeout time.Duration // how long Close lets requests finish; default 10 s
@@ -78,7 +78,7 @@ func (c Config) withDefaults() Config {
 		c.ReadLimit = 4 << 10
 	}
 	if c.CacheEntries <= 0 {
-		c.CacheEntries = 128
+		c.CacheEntries = 4096
 	}
 	if c.UploadMaxBytes <= 0 {
 		c.UploadMaxBytes = 100 << 20

@@ -7,23 +7,23 @@ import (
 	"time"
 
 	"salespulse/server/api"
+	"salespulse/server/kpi"
 )
 
 // computeSnapshot computes the snapshot of q from the KPI engine and numbers it. The view of
 // the data is fixed for the whole computation: a file shows in every figure or in none.
-func (s *Server) computeSnapshot(ctx context.Context, q query) (*api.Snapshot, uint64, error) {
+func (s *Server) computeSnapshot(ctx context.Context, q query) (*kpi.View, error) {
 	if !s.ready() {
-		return nil, 0, errNotReady
+		return nil, errNotReady
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	start := time.Now()
-	version := s.engine.Version()
-	snap := s.engine.Snapshot(q)
-	snap.Seq = s.seq.Add(1)
+	v := s.engine.View(q)
+	v.Snap.Seq = s.seq.Add(1)
 	s.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
-	return snap, version, nil
+	return v, nil
 }
 
 // errNotReady answers while the engine is still reading the sales at start.

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"salespulse/etl"
+	"salespulse/internal/proof"
 	"salespulse/server/api"
 )
 
@@ -127,30 +128,28 @@ func TestDemoPartsAndSettings(t *testing.T) {
 	}
 }
 
-// BenchmarkFreshness puts 1,000-row daily files into the demo's S3 endpoint and times each
-// until a WebSocket snapshot names it in last_file (BENCH_FILES files, 20 by default). It
-// also times each file's commit, heard on a LISTEN connection of its own, to split the
-// time into PUT → commit (the worker) and commit → snapshot (the server):
-//
-//	go test . -run '^$' -bench Freshness -benchtime 1x
-//	BENCH_FILES=100 go test . -run '^$' -bench Freshness -benchtime 1x
-func BenchmarkFreshness(b *testing.B) {
-	testDB.Reset(b)
-	d := startDemo(b, "kafka,s3,etl,serve", nil)
-	conn := wsClient(b, d)
-	nextSnapshot(b, conn, 5*time.Second)
-	commits := listenCommits(b)
+// TestFreshness (proof) puts 1,000-row daily files into the demo's S3 endpoint and times
+// each until a WebSocket snapshot names it in last_file (FRESH_FILES files). It also times
+// each file's commit, heard on a LISTEN connection of its own, to split the time into
+// PUT → commit (the worker) and commit → snapshot (the server).
+func TestFreshness(t *testing.T) {
+	proof.Enabled(t)
+	testDB.Reset(t)
+	d := startDemo(t, "kafka,s3,etl,serve", nil)
+	conn := wsClient(t, d)
+	nextSnapshot(t, conn, 5*time.Second)
+	commits := listenCommits(t)
 	put := func(key string, body []byte) {
 		_, err := d.s3.PutObject(context.Background(), &s3.PutObjectInput{
 			Bucket: aws.String("sales"), Key: aws.String(key), Body: bytes.NewReader(body)})
 		if err != nil {
-			b.Fatal(err)
+			t.Fatal(err)
 		}
 	}
 	waitFor := func(key string) api.Snapshot {
-		snap := nextSnapshot(b, conn, time.Minute)
+		snap := nextSnapshot(t, conn, time.Minute)
 		for snap.LastFile != key {
-			snap = nextSnapshot(b, conn, time.Minute)
+			snap = nextSnapshot(t, conn, time.Minute)
 		}
 		return snap
 	}
@@ -158,18 +157,14 @@ func BenchmarkFreshness(b *testing.B) {
 		var buf bytes.Buffer
 		day := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i)
 		if _, err := etl.Generate(&buf, etl.GenerateOptions{Rows: 1000, Seed: uint64(i), From: day, To: day}); err != nil {
-			b.Fatal(err)
+			t.Fatal(err)
 		}
 		return buf.Bytes()
 	}
 	put("warmup.csv", file(999)) // the consumer group settles, connections warm up
 	waitFor("warmup.csv")
-	n := 20
-	if v, _ := strconv.Atoi(os.Getenv("BENCH_FILES")); v > 0 {
-		n = v
-	}
+	n := proof.Int("FRESH_FILES", 20, 100)
 	var lags, toCommit, toSnapshot []time.Duration
-	b.ResetTimer()
 	for i := range n {
 		body, key := file(i), fmt.Sprintf("fresh/%03d.csv", i)
 		put(key, body)
@@ -182,7 +177,6 @@ func BenchmarkFreshness(b *testing.B) {
 			toSnapshot = append(toSnapshot, max(arrived.Sub(at), 0))
 		}
 	}
-	b.StopTimer()
 	at := func(ds []time.Duration, p float64) time.Duration {
 		if len(ds) == 0 {
 			return 0
@@ -191,18 +185,16 @@ func BenchmarkFreshness(b *testing.B) {
 		slices.Sort(s)
 		return s[max(0, min(len(s)-1, int(p*float64(len(s))+0.5)-1))]
 	}
-	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	b.ReportMetric(msOf(at(lags, 0.5)), "p50_ms")
-	b.ReportMetric(msOf(at(lags, 0.95)), "p95_ms")
-	b.ReportMetric(msOf(at(lags, 0.99)), "p99_ms")
-	b.ReportMetric(msOf(at(lags, 1)), "max_ms")
-	b.ReportMetric(msOf(at(toCommit, 0.5)), "commit_p50_ms")
-	b.ReportMetric(msOf(at(toCommit, 0.95)), "commit_p95_ms")
-	b.ReportMetric(msOf(at(toSnapshot, 0.5)), "push_p50_ms")
-	b.ReportMetric(msOf(at(toSnapshot, 0.95)), "push_p95_ms")
-	b.ReportMetric(float64(n), "files")
-	b.Logf("PUT → snapshot naming the file, %d files of 1,000 rows: p50 %v, p95 %v, p99 %v, max %v; of which PUT → commit p50 %v, p95 %v; commit → snapshot p50 %v, p95 %v",
-		n, at(lags, 0.5), at(lags, 0.95), at(lags, 0.99), at(lags, 1), at(toCommit, 0.5), at(toCommit, 0.95), at(toSnapshot, 0.5), at(toSnapshot, 0.95))
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	proof.Record(t, proof.Result{
+		Item:    "Freshness: PUT → snapshot on a dashboard",
+		Done:    fmt.Sprintf("`salespulse demo` (in-process Kafka and S3, worker, server); %d files of 1,000 rows put into its S3 one after another, a WebSocket client watching", n),
+		Checked: "each file's snapshot names it in last_file; its commit heard on a LISTEN connection of the test's own",
+		Figure:  fmt.Sprintf("p50 %s, p95 %s, p99 %s (max %s)", ms(at(lags, 0.5)), ms(at(lags, 0.95)), ms(at(lags, 0.99)), ms(at(lags, 1))),
+		Reference: fmt.Sprintf("of which PUT → commit p50 %s / p95 %s, commit → snapshot p50 %s / p95 %s",
+			ms(at(toCommit, 0.5)), ms(at(toCommit, 0.95)), ms(at(toSnapshot, 0.5)), ms(at(toSnapshot, 0.95))),
+		Target: "p95 ≤ 250 ms", Met: at(lags, 0.95) <= 250*time.Millisecond,
+	})
 }
 
 // commitTimes hears the commits of loads (NOTIFY salespulse_files) and remembers when each

@@ -125,13 +125,13 @@ func (v *verifier) kpis(ctx context.Context, pool *pgxpool.Pool, server, token s
 		return err
 	}
 	all := e.Snapshot(kpi.Query{})
-	var views []kpi.View
+	var views []kpi.Check
 	if all.DataRange != (api.Window{}) {
 		first, _ := time.Parse(time.DateOnly, all.DataRange.From)
 		last, _ := time.Parse(time.DateOnly, all.DataRange.To)
-		views = kpi.Views(kpi.DayOf(first), kpi.DayOf(last), all.Options)
+		views = kpi.Checks(kpi.DayOf(first), kpi.DayOf(last), all.Options)
 	} else {
-		views = []kpi.View{{Name: "all time"}}
+		views = []kpi.Check{{Name: "all time"}}
 	}
 	sql := db.New(tx)
 	var engineDiffs, serverDiffs []string

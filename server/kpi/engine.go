@@ -241,29 +241,48 @@ func (d *Delta) Len() int { return len(d.rows) }
 // Days are the sale dates the delta touches.
 func (d *Delta) Days() map[Day]bool { return d.days }
 
-// Footprint is what deltas changed: the cells (sale date and combination) they added to.
-// A view none of whose cells is among them shows the same figures after as before.
+// Footprint is what deltas did: the versions of the state before and after them, and their
+// sums per cell (sale date and combination). A view is brought up to date with it (Refresh):
+// untouched, incrementally, or computed again.
 type Footprint struct {
-	cells map[Day]map[uint32]bool
+	from, to uint64
+	cells    map[Day]map[uint32]*cell // the deltas' own cells
 }
 
-// Merge adds another footprint's cells.
+// Merge adds the footprint of the deltas applied right after f's.
 func (f *Footprint) Merge(o Footprint) {
+	switch {
+	case o.cells == nil && o.from == o.to:
+		return // nothing applied
+	case f.cells == nil && f.from == f.to:
+		*f = o
+		return
+	case f.to != o.from:
+		f.cells = nil // not contiguous: views are computed again
+		f.to = max(f.to, o.to)
+		return
+	}
+	f.to = o.to
 	if f.cells == nil {
-		f.cells = map[Day]map[uint32]bool{}
+		return
 	}
 	for d, cs := range o.cells {
 		if f.cells[d] == nil {
-			f.cells[d] = map[uint32]bool{}
+			f.cells[d] = map[uint32]*cell{}
 		}
-		for c := range cs {
-			f.cells[d][c] = true
+		for id, c := range cs {
+			if have := f.cells[d][id]; have != nil {
+				have.m.add(&c.m)
+				have.items = mergeItems(have.items, c.items)
+			} else {
+				f.cells[d][id] = c
+			}
 		}
 	}
 }
 
-// Empty reports whether nothing changed.
-func (f Footprint) Empty() bool { return len(f.cells) == 0 }
+// Empty reports whether no delta was applied.
+func (f Footprint) Empty() bool { return f.from == f.to }
 
 // Apply adds a delta to the state, all at once: a snapshot computed meanwhile sees all of it
 // or none. Files already held are not counted again. It returns the cells it changed.
@@ -277,20 +296,20 @@ func (e *Engine) Apply(d *Delta) Footprint {
 	defer e.mu.Unlock()
 	for _, f := range d.files {
 		if e.files[f.ID] {
-			return Footprint{} // a file is applied whole or not at all; this delta repeats one
+			return Footprint{from: e.ver, to: e.ver} // a file is applied whole or not at all; this delta repeats one
 		}
 	}
-	fp := Footprint{cells: map[Day]map[uint32]bool{}}
+	fp := Footprint{from: e.ver, to: e.ver + 1, cells: map[Day]map[uint32]*cell{}}
 	for i := 0; i < len(d.rows); {
 		j := i + 1
 		for j < len(d.rows) && d.rows[j].day == d.rows[i].day && d.rows[j].combo == d.rows[i].combo {
 			j++
 		}
-		e.addCell(d.rows[i:j], combos[d.rows[i].combo])
+		added := e.addCell(d.rows[i:j], combos[d.rows[i].combo])
 		if fp.cells[d.rows[i].day] == nil {
-			fp.cells[d.rows[i].day] = map[uint32]bool{}
+			fp.cells[d.rows[i].day] = map[uint32]*cell{}
 		}
-		fp.cells[d.rows[i].day][d.rows[i].combo] = true
+		fp.cells[d.rows[i].day][d.rows[i].combo] = added
 		i = j
 	}
 	// The member lists of each month the delta touches, and of its year, take the delta's.
@@ -314,8 +333,9 @@ func (e *Engine) Apply(d *Delta) Footprint {
 	return fp
 }
 
-// addCell adds the rows of one day and combination (sorted by product and rep).
-func (e *Engine) addCell(rows []row, c combo) {
+// addCell adds the rows of one day and combination (sorted by product and rep), and returns
+// their sums as a cell of their own.
+func (e *Engine) addCell(rows []row, c combo) *cell {
 	day := rows[0].day
 	ds := e.days[day]
 	if ds == nil {
@@ -351,6 +371,7 @@ func (e *Engine) addCell(rows []row, c combo) {
 	}
 	ce.items = mergeItems(ce.items, added)
 	ce.m.add(&m)
+	delta := &cell{combo: id, m: m, items: added}
 	for _, mb := range membersOf(c) {
 		t := ds.members[mb]
 		if t == nil {
@@ -367,6 +388,7 @@ func (e *Engine) addCell(rows []row, c combo) {
 		}
 		t.add(&m)
 	}
+	return delta
 }
 
 // fits reports whether adding to an item's counts keeps them within 32 bits.

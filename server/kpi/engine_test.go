@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +14,11 @@ import (
 	"salespulse/server/api"
 )
 
-// feed adds the oracle's sales to an engine, in deltas of the size given, each a file.
-func feed(t testing.TB, e *Engine, in *oracle.Inputs, per int) {
+// feed adds the oracle's sales to an engine, in deltas of the size given, each a file, and
+// returns what they did.
+func feed(t testing.TB, e *Engine, in *oracle.Inputs, per int) Footprint {
 	t.Helper()
+	var fp Footprint
 	sales := in.Sales()
 	for i := 0; i < len(sales); i += per {
 		id := int64(len(e.Files()) + 1)
@@ -32,8 +35,9 @@ func feed(t testing.TB, e *Engine, in *oracle.Inputs, per int) {
 			e.Add(d, Sale{Day: DayOf(day), Category: s.Category, Region: s.Region, Channel: s.Channel,
 				Product: s.Product, Rep: s.Rep, Status: st, Quantity: s.Quantity, Sales: s.Total, Profit: s.Profit})
 		}
-		e.Apply(d)
+		fp.Merge(e.Apply(d))
 	}
+	return fp
 }
 
 func query(t testing.TB, f api.Filter) Query {
@@ -131,5 +135,82 @@ func TestRandomViewsOfLargeCataloguesMatchTheOracle(t *testing.T) {
 			}
 		}
 		check(t, e, in, f)
+	}
+}
+
+// Views refreshed after each delta (or burst of deltas) equal views computed afresh, and
+// most refreshes do not compute again.
+func TestRefreshedViewsEqualFreshOnes(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	r := rand.New(rand.NewPCG(seed, 13))
+	t.Logf("seed %d", seed)
+	e := New()
+	base := oracle.New()
+	var b bytes.Buffer
+	if _, err := etl.Generate(&b, etl.GenerateOptions{Rows: 20000, Seed: 5, From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2024, 9, 30, 0, 0, 0, 0, time.UTC), Products: 2000, Reps: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := base.Add(b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	feed(t, e, base, 5000)
+	k := base.KPIs(api.Filter{})
+	pick := func(vals []string) string {
+		if r.IntN(2) == 0 {
+			return ""
+		}
+		return vals[r.IntN(len(vals))]
+	}
+	day := func(from string, span int) string {
+		d, _ := time.Parse(time.DateOnly, from)
+		return d.AddDate(0, 0, r.IntN(span)).Format(time.DateOnly)
+	}
+	var views []*View
+	for i := range 80 {
+		f := api.Filter{Category: pick(k.Options.Categories), Region: pick(k.Options.Regions), Channel: pick(k.Options.Channels)}
+		switch i % 4 {
+		case 1:
+			f.From = day("2024-01-01", 330)
+		case 2:
+			f.From, f.To = day("2024-01-01", 150), day("2024-06-01", 150)
+		case 3:
+			f.To = day("2024-06-01", 200)
+		}
+		views = append(views, e.View(query(t, f)))
+	}
+	counts := map[How]int{}
+	for round := range 25 {
+		var fp Footprint
+		for range 1 + r.IntN(3) { // a burst of one to three files
+			var b bytes.Buffer
+			start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(330))
+			opt := etl.GenerateOptions{Rows: 1 + r.IntN(800), Seed: r.Uint64(), From: start, To: start.AddDate(0, 0, r.IntN(3)),
+				Products: 2000, Reps: 100}
+			if r.IntN(5) == 0 { // now and then a big one over many days, or a new latest day
+				opt.Rows, opt.To = 6000, start.AddDate(0, 0, 60+r.IntN(60))
+			}
+			if _, err := etl.Generate(&b, opt); err != nil {
+				t.Fatal(err)
+			}
+			in := oracle.New()
+			if err := in.Add(b.Bytes()); err != nil {
+				t.Fatal(err)
+			}
+			fp.Merge(feed(t, e, in, 1<<30))
+		}
+		for i, v := range views {
+			got := e.Refresh(v, fp)
+			counts[got.How]++
+			want := e.View(v.query)
+			if !reflect.DeepEqual(got.Snap, want.Snap) {
+				t.Fatalf("round %d, view %+v refreshed (%v) differs from a fresh one:\n got %+v\nwant %+v", round, v.query.Filter, got.How, got.Snap, want.Snap)
+			}
+			views[i] = got
+		}
+	}
+	t.Logf("refreshes: %d computed, %d updated, %d untouched", counts[Computed], counts[Updated], counts[Untouched])
+	if counts[Updated] == 0 || counts[Untouched] == 0 {
+		t.Errorf("refreshes never took a shortcut: %v", counts)
 	}
 }

@@ -74,9 +74,17 @@ func (v *view) member() (member, bool) {
 
 // Snapshot computes the view of a query from the state as it is: every figure from the same
 // deltas. Seq is left for the caller to number.
-func (e *Engine) Snapshot(q Query) *api.Snapshot {
+func (e *Engine) Snapshot(q Query) *api.Snapshot { return e.View(q).Snap }
+
+// View computes the view of a query, with what a later change needs to update it (Refresh).
+func (e *Engine) View(q Query) *View {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	return e.view(q)
+}
+
+// view is View with the read lock held.
+func (e *Engine) view(q Query) *View {
 	snap := &api.Snapshot{Filter: q.Filter}
 	e.stamp(snap)
 	v := e.resolve(q)
@@ -86,7 +94,7 @@ func (e *Engine) Snapshot(q Query) *api.Snapshot {
 	}
 	f := &figures{e: e, v: v, snap: snap}
 	f.compute()
-	return snap
+	return &View{Snap: snap, query: q, version: e.ver, tops: f.tops}
 }
 
 // stamp sets what a snapshot says of the data as a whole: the newest file, the date range
@@ -102,48 +110,6 @@ func (e *Engine) stamp(snap *api.Snapshot) {
 	if len(e.order) > 0 {
 		snap.DataRange = api.Window{From: e.order[0].String(), To: e.order[len(e.order)-1].String()}
 	}
-}
-
-// Restamp is a snapshot computed before a change whose figures the change left as they
-// were (Touches said no): a copy with the data's newest file, date range and menus. Seq is
-// left for the caller.
-func (e *Engine) Restamp(old *api.Snapshot) *api.Snapshot {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	snap := *old
-	e.stamp(&snap)
-	return &snap
-}
-
-// Touches reports whether a change may have altered the figures of q computed before it
-// over window before: when the window resolves differently now, or a changed cell lies in
-// it and matches the filter.
-func (e *Engine) Touches(q Query, fp Footprint, before api.Window) bool {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	v := e.resolve(q)
-	now := api.Window{}
-	if !v.empty {
-		now = api.Window{From: v.from.String(), To: v.to.String()}
-	}
-	if now != before {
-		return true
-	}
-	if v.empty || v.none {
-		return false
-	}
-	combos := e.combos.all()
-	for d, cs := range fp.cells {
-		if d < v.from || d > v.to {
-			continue
-		}
-		for c := range cs {
-			if v.matches(combos[c]) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (e *Engine) resolve(q Query) view {
@@ -220,6 +186,7 @@ type figures struct {
 	byCat, byReg, byCh  map[uint32]*measures
 	catSeries, chSeries map[seriesKey]*measures
 	trend               []api.TrendPoint
+	tops                tops
 }
 
 type seriesKey struct {
@@ -427,48 +394,8 @@ func (f *figures) lists(sp span) {
 			}
 		}
 	}
-	products, reps := f.e.products.all(), f.e.reps.all()
-	p, r := &a.products, &a.reps
-	stat := func(id uint32) api.ProductStat {
-		t := &p.by[id]
-		return api.ProductStat{Product: products[id], Quantity: t.extra, Sales: api.Money(t.sales), Orders: t.orders}
-	}
-	for _, id := range top(p, products, func(t *total) int64 { return t.extra }) {
-		f.snap.TopProducts.ByQuantity = append(f.snap.TopProducts.ByQuantity, stat(id))
-	}
-	for _, id := range top(p, products, func(t *total) int64 { return t.sales }) {
-		f.snap.TopProducts.BySales = append(f.snap.TopProducts.BySales, stat(id))
-	}
-	for _, id := range top(r, reps, func(t *total) int64 { return t.sales }) {
-		t := &r.by[id]
-		f.snap.TopReps = append(f.snap.TopReps, api.RepStat{
-			Rep: reps[id], Sales: api.Money(t.sales), Orders: t.orders, GrossProfit: api.Money(t.extra)})
-	}
-}
-
-// top is the TopN ids touched with the largest values, largest first, ties by name in
-// byte order.
-func top(s *sums, names []string, value func(*total) int64) []uint32 {
-	type ranked struct {
-		id uint32
-		v  int64
-	}
-	best := make([]ranked, 0, TopN+1)
-	before := func(x, y ranked) int { return cmp.Or(cmp.Compare(y.v, x.v), strings.Compare(names[x.id], names[y.id])) }
-	for _, id := range s.touched {
-		c := ranked{id, value(&s.by[id])}
-		if len(best) == TopN && (c.v < best[TopN-1].v || before(c, best[TopN-1]) >= 0) {
-			continue
-		}
-		i, _ := slices.BinarySearchFunc(best, c, before)
-		best = slices.Insert(best, i, c)
-		best = best[:min(len(best), TopN)]
-	}
-	ids := make([]uint32, len(best))
-	for i, b := range best {
-		ids[i] = b.id
-	}
-	return ids
+	f.tops = keepTops(a, f.e.products.all(), f.e.reps.all())
+	f.tops.show(f.snap, f.e.products.all(), f.e.reps.all())
 }
 
 // slicesOf are the breakdown's entries, most sales first, ties by name.

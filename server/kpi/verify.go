@@ -14,28 +14,28 @@ import (
 	"salespulse/server/api"
 )
 
-// A View is a filter that Verify holds against a recomputation from sales.
-type View struct {
+// A Check is a filter whose snapshot verify holds against a recomputation from sales.
+type Check struct {
 	Name   string
 	Filter api.Filter
 }
 
-// Views are the filters Verify checks for data between first and last: all time, the latest
+// Checks are the filters verify checks for data between first and last: all time, the latest
 // day, the last 30 days, a window with ragged ends, the first category, and the first region
 // with the first channel over the last 90 days.
-func Views(first, last Day, o api.Options) []View {
+func Checks(first, last Day, o api.Options) []Check {
 	day := func(d Day) string { return max(first, min(last, d)).String() }
-	views := []View{
+	views := []Check{
 		{"all time", api.Filter{}},
 		{"latest day", api.Filter{From: day(last), To: day(last)}},
 		{"last 30 days", api.Filter{From: day(last - 29), To: day(last)}},
 		{"ragged window", api.Filter{From: day(first + 10), To: day(last - 10)}},
 	}
 	if len(o.Categories) > 0 {
-		views = append(views, View{"category " + o.Categories[0], api.Filter{Category: o.Categories[0]}})
+		views = append(views, Check{"category " + o.Categories[0], api.Filter{Category: o.Categories[0]}})
 	}
 	if len(o.Regions) > 0 && len(o.Channels) > 0 {
-		views = append(views, View{"region and channel, last 90 days", api.Filter{
+		views = append(views, Check{"region and channel, last 90 days", api.Filter{
 			From: day(last - 89), To: day(last), Region: o.Regions[0], Channel: o.Channels[0]}})
 	}
 	return views

@@ -1,0 +1,395 @@
+package kpi
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"salespulse/server/api"
+)
+
+// keptLength is how much longer than shown a top list is kept: room for a change to move
+// entries about without the list losing track of the true top.
+const keptLength = 256
+
+// View is a computed snapshot and what a change needs to bring it up to date without
+// computing it again (Refresh).
+type View struct {
+	Snap    *api.Snapshot
+	query   Query
+	version uint64 // the state's, when computed
+	tops    tops
+	// How says how the view was made: computed, or by Refresh updated with a change's sums
+	// or left untouched (only what the snapshot says of the data as a whole, the newest
+	// file, date range and menus, may differ from the view it refreshed).
+	How How
+}
+
+// How a view was made.
+type How int
+
+const (
+	Computed How = iota
+	Updated
+	Untouched
+)
+
+// Version is the state's version the view shows.
+func (v *View) Version() uint64 { return v.version }
+
+// ranking is one of the top lists: products by quantity or by sales, reps by sales.
+type ranking int
+
+const (
+	productsByQuantity ranking = iota
+	productsBySales
+	repsBySales
+	numRankings
+)
+
+// tops are a view's top lists, each kept longer than shown.
+type tops [numRankings]kept
+
+// kept is a top list in ranking order, with a bound on the rest: every id not in it has a
+// value in the view no larger than base, plus what changes have added to it since (outside,
+// by id). complete: the list holds every id that has a value at all.
+type kept struct {
+	entries  []keptEntry
+	base     int64
+	outside  map[uint32]int64
+	complete bool
+}
+
+// maxOutside bounds the ids a kept list follows outside itself; past it, views are
+// computed again.
+const maxOutside = 4096
+
+// bound is the largest value an id outside the list may have.
+func (k *kept) bound() int64 {
+	b := k.base
+	for _, v := range k.outside {
+		b = max(b, k.base+v)
+	}
+	return b
+}
+
+type keptEntry struct {
+	id                   uint32
+	orders, sales, extra int64 // extra: quantity for a product, gross profit for a rep
+}
+
+func (r ranking) value(e *keptEntry) int64 {
+	if r == productsByQuantity {
+		return e.extra
+	}
+	return e.sales
+}
+
+func (r ranking) names(products, reps []string) []string {
+	if r == repsBySales {
+		return reps
+	}
+	return products
+}
+
+// order is the ranking's order: largest value first, ties by name in byte order.
+func (r ranking) order(names []string) func(a, b keptEntry) int {
+	return func(a, b keptEntry) int {
+		return cmp.Or(cmp.Compare(r.value(&b), r.value(&a)), strings.Compare(names[a.id], names[b.id]))
+	}
+}
+
+// keepTops takes the top lists out of an accumulator.
+func keepTops(a *accumulator, products, reps []string) tops {
+	var t tops
+	for r := range numRankings {
+		s := &a.products
+		if r == repsBySales {
+			s = &a.reps
+		}
+		names := r.names(products, reps)
+		order := r.order(names)
+		best := make([]keptEntry, 0, keptLength+2)
+		for _, id := range s.touched {
+			tot := &s.by[id]
+			c := keptEntry{id, tot.orders, tot.sales, tot.extra}
+			if len(best) == keptLength+1 && order(c, best[keptLength]) >= 0 {
+				continue
+			}
+			i, _ := slices.BinarySearchFunc(best, c, order)
+			best = slices.Insert(best, i, c)
+			best = best[:min(len(best), keptLength+1)]
+		}
+		k := kept{complete: len(best) <= keptLength}
+		if !k.complete {
+			k.base = r.value(&best[keptLength])
+			best = best[:keptLength]
+		}
+		k.entries = best
+		t[r] = k
+	}
+	return t
+}
+
+// show writes the lists' first TopN into the snapshot.
+func (t *tops) show(s *api.Snapshot, products, reps []string) {
+	s.TopProducts = api.TopProducts{ByQuantity: []api.ProductStat{}, BySales: []api.ProductStat{}}
+	s.TopReps = []api.RepStat{}
+	for r, dst := range []*[]api.ProductStat{&s.TopProducts.ByQuantity, &s.TopProducts.BySales} {
+		for _, e := range t[r].entries[:min(TopN, len(t[r].entries))] {
+			*dst = append(*dst, api.ProductStat{Product: products[e.id], Quantity: e.extra, Sales: api.Money(e.sales), Orders: e.orders})
+		}
+	}
+	k := &t[repsBySales]
+	for _, e := range k.entries[:min(TopN, len(k.entries))] {
+		s.TopReps = append(s.TopReps, api.RepStat{Rep: reps[e.id], Sales: api.Money(e.sales), Orders: e.orders, GrossProfit: api.Money(e.extra)})
+	}
+}
+
+// fold adds a change's sums (per id) to a kept list; false when the list can no longer tell
+// its top TopN for sure.
+func (k *kept) fold(r ranking, add map[uint32]keptEntry, names []string) bool {
+	at := make(map[uint32]int, len(k.entries))
+	for i, e := range k.entries {
+		at[e.id] = i
+	}
+	entries := slices.Clone(k.entries)
+	outside := make(map[uint32]int64, len(k.outside))
+	for id, v := range k.outside {
+		outside[id] = v
+	}
+	for id, d := range add {
+		switch i, ok := at[id]; {
+		case ok:
+			e := &entries[i]
+			e.orders, e.sales, e.extra = e.orders+d.orders, e.sales+d.sales, e.extra+d.extra
+		case k.complete:
+			entries = append(entries, d)
+		default:
+			outside[id] += r.value(&d) // it had at most base before
+		}
+	}
+	slices.SortFunc(entries, r.order(names))
+	complete := k.complete
+	if len(entries) > keptLength {
+		for _, e := range entries[keptLength:] { // known exactly, from now on bounded
+			outside[e.id] = r.value(&e) - k.base
+		}
+		entries, complete = entries[:keptLength], false
+	}
+	next := kept{entries: entries, base: k.base, outside: outside, complete: complete}
+	if !complete && (len(entries) < TopN || len(outside) > maxOutside || r.value(&entries[TopN-1]) <= next.bound()) {
+		return false
+	}
+	*k = next
+	return true
+}
+
+// Refresh brings a view up to date with the deltas fp describes, applied since it was
+// computed: left as it is (restamped with the newest file) when none of their cells lies in
+// it, updated with their sums when its window is the same or only grew by their days,
+// computed again otherwise.
+func (e *Engine) Refresh(old *View, fp Footprint) *View {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if fp.from != old.version || fp.to != e.ver || fp.cells == nil {
+		return e.view(old.query)
+	}
+	v := e.resolve(old.query)
+	was, window := old.Snap.Window, api.Window{}
+	if !v.empty {
+		window = api.Window{From: v.from.String(), To: v.to.String()}
+	}
+	if was == (api.Window{}) || window == (api.Window{}) || window.From > was.From || window.To < was.To ||
+		seriesGrain(v.from, v.to) != old.Snap.SeriesGrain {
+		return e.view(old.query)
+	}
+	combos := e.combos.all()
+	var in []struct {
+		day Day
+		c   *cell
+	}
+	if !v.none {
+		for d, cs := range fp.cells {
+			if d < v.from || d > v.to {
+				continue
+			}
+			for id, c := range cs {
+				if v.matches(combos[id]) {
+					in = append(in, struct {
+						day Day
+						c   *cell
+					}{d, c})
+				}
+			}
+		}
+	}
+	snap := *old.Snap
+	e.stamp(&snap)
+	snap.Window = window
+	if len(in) == 0 {
+		return &View{Snap: &snap, query: old.query, version: e.ver, tops: old.tops, How: Untouched}
+	}
+	products, reps := e.products.all(), e.reps.all()
+	nv := &View{Snap: &snap, query: old.query, version: e.ver, tops: old.tops, How: Updated}
+	adds := [numRankings]map[uint32]keptEntry{{}, {}, {}}
+	u := newUpdate(&snap)
+	for _, x := range in {
+		c := combos[x.c.combo]
+		u.add(x.day, c, &x.c.m, e)
+		for _, it := range x.c.items {
+			for r, id := range [numRankings]uint32{it.product, it.product, it.rep} {
+				d := adds[r][id]
+				d.id = id
+				d.orders += int64(it.orders)
+				d.sales += it.sales
+				if ranking(r) == repsBySales {
+					d.extra += it.profit
+				} else {
+					d.extra += int64(it.quantity)
+				}
+				adds[r][id] = d
+			}
+		}
+	}
+	for r := range numRankings {
+		if !nv.tops[r].fold(r, adds[r], r.names(products, reps)) {
+			return e.view(old.query)
+		}
+	}
+	u.finish()
+	nv.tops.show(&snap, products, reps)
+	return nv
+}
+
+// update adds cells' measures to a copy of a snapshot's figures.
+type update struct {
+	s                    *api.Snapshot
+	totals               measures
+	byCat, byReg, byCh   map[string]*api.Slice
+	trend                map[string]*api.TrendPoint
+	catSeries, chSeries  map[[2]string]*api.SeriesPoint
+	categories, channels []string
+	regions              []string
+}
+
+func newUpdate(s *api.Snapshot) *update {
+	u := &update{s: s}
+	t := &s.Totals
+	u.totals.sales, u.totals.orders, u.totals.quantity, u.totals.profit = int64(t.Sales), t.Orders, t.Quantity, int64(t.GrossProfit)
+	for _, st := range s.ByPaymentStatus {
+		if i, ok := ParseStatus(st.Status); ok {
+			u.totals.statusOrders[i], u.totals.statusSales[i] = st.Orders, int64(st.Sales)
+		}
+	}
+	index := func(l []api.Slice) map[string]*api.Slice {
+		m := make(map[string]*api.Slice, len(l))
+		for i := range l {
+			c := l[i]
+			m[c.Name] = &c
+		}
+		return m
+	}
+	u.byCat, u.byReg, u.byCh = index(s.ByCategory), index(s.ByRegion), index(s.ByChannel)
+	u.trend = make(map[string]*api.TrendPoint, len(s.Trend))
+	for i := range s.Trend {
+		p := s.Trend[i]
+		u.trend[p.Date] = &p
+	}
+	series := func(l []api.SeriesPoint) map[[2]string]*api.SeriesPoint {
+		m := make(map[[2]string]*api.SeriesPoint, len(l))
+		for i := range l {
+			p := l[i]
+			m[[2]string{p.Date, p.Name}] = &p
+		}
+		return m
+	}
+	u.catSeries, u.chSeries = series(s.CategoryTrend), series(s.ChannelDaily)
+	return u
+}
+
+func (u *update) add(d Day, c combo, m *measures, e *Engine) {
+	if u.categories == nil {
+		u.categories, u.regions, u.channels = e.categories.all(), e.regions.all(), e.channels.all()
+	}
+	u.totals.add(m)
+	for _, b := range []struct {
+		m    map[string]*api.Slice
+		name string
+	}{{u.byCat, u.categories[c.category]}, {u.byReg, u.regions[c.region]}, {u.byCh, u.channels[c.channel]}} {
+		sl := b.m[b.name]
+		if sl == nil {
+			sl = &api.Slice{Name: b.name}
+			b.m[b.name] = sl
+		}
+		sl.Sales += api.Money(m.sales)
+		sl.Orders += m.orders
+		sl.Quantity += m.quantity
+		sl.GrossProfit += api.Money(m.profit)
+	}
+	date := d.String()
+	p := u.trend[date]
+	if p == nil {
+		p = &api.TrendPoint{Date: date}
+		u.trend[date] = p
+	}
+	p.Sales += api.Money(m.sales)
+	p.Orders += m.orders
+	p.GrossProfit += api.Money(m.profit)
+	bucketDate := bucket(d, u.s.SeriesGrain).String()
+	for _, sr := range []struct {
+		m    map[[2]string]*api.SeriesPoint
+		name string
+	}{{u.catSeries, u.categories[c.category]}, {u.chSeries, u.channels[c.channel]}} {
+		k := [2]string{bucketDate, sr.name}
+		sp := sr.m[k]
+		if sp == nil {
+			sp = &api.SeriesPoint{Date: bucketDate, Name: sr.name}
+			sr.m[k] = sp
+		}
+		sp.Sales += api.Money(m.sales)
+		sp.GrossProfit += api.Money(m.profit)
+		sp.Orders += m.orders
+	}
+}
+
+// finish writes the updated figures back, in the orders a computation gives them.
+func (u *update) finish() {
+	s, t := u.s, &u.totals
+	s.Totals = api.Totals{
+		Sales: api.Money(t.sales), Orders: t.orders, AvgTicket: api.Money(divRound(t.sales, t.orders)),
+		Quantity: t.quantity, GrossProfit: api.Money(t.profit), MarginPct: marginPct(t.profit, t.sales),
+		CanceledSales: api.Money(t.statusSales[Canceled]),
+	}
+	s.ByPaymentStatus = make([]api.StatusStat, 0, numStatuses)
+	for st := range numStatuses {
+		s.ByPaymentStatus = append(s.ByPaymentStatus, api.StatusStat{Status: statusNames[st], Sales: api.Money(t.statusSales[st]), Orders: t.statusOrders[st]})
+	}
+	slicesBySales := func(m map[string]*api.Slice) []api.Slice {
+		out := make([]api.Slice, 0, len(m))
+		for _, sl := range m {
+			out = append(out, *sl)
+		}
+		slices.SortFunc(out, func(a, b api.Slice) int {
+			return cmp.Or(cmp.Compare(b.Sales, a.Sales), strings.Compare(a.Name, b.Name))
+		})
+		return out
+	}
+	s.ByCategory, s.ByRegion, s.ByChannel = slicesBySales(u.byCat), slicesBySales(u.byReg), slicesBySales(u.byCh)
+	s.Trend = make([]api.TrendPoint, 0, len(u.trend))
+	for _, p := range u.trend {
+		s.Trend = append(s.Trend, *p)
+	}
+	slices.SortFunc(s.Trend, func(a, b api.TrendPoint) int { return strings.Compare(a.Date, b.Date) })
+	seriesByDate := func(m map[[2]string]*api.SeriesPoint) []api.SeriesPoint {
+		out := make([]api.SeriesPoint, 0, len(m))
+		for _, p := range m {
+			out = append(out, *p)
+		}
+		slices.SortFunc(out, func(a, b api.SeriesPoint) int {
+			return cmp.Or(strings.Compare(a.Date, b.Date), strings.Compare(a.Name, b.Name))
+		})
+		return out
+	}
+	s.CategoryTrend, s.ChannelDaily = seriesByDate(u.catSeries), seriesByDate(u.chSeries)
+}
