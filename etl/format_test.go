@@ -239,6 +239,12 @@ func TestTransformDecidesFormats(t *testing.T) {
 			"16/03/2024", "05/03/2024", "18/03/2024", "06/03/2024")), "", "", `numbers are ambiguous: "1.116" (line 2, Preço Unitário) is 1.116 read as 1234.56 but 1116 read as 1.234,56, and no number in the file decides; write amounts with their decimals (1.234,00 or 1234.00); dates are ambiguous`, 0, 0},
 		{"mixed numbers", ptFile(row(1), row(2, "1.116,54", "1116.54")), "", "",
 			`numbers are written in more than one way: "1.116,54" (line 2, Preço Unitário) as 1.234,56, but "1116.54" (line 3, Preço Unitário) as 1234.56`, 0, 0},
+		// A Portuguese header and semicolons are hints, not proof: the values decide.
+		{"Portuguese header, points and ISO dates", ptFile(row(1, "1.116,54", "1116.54", "3.796,24", "3796.24", "1.251,12", "1251.12",
+			"2.545,12", "2545.12", "16/03/2024", "2024-03-16", "18/03/2024", "2024-03-18")), NumberPoint, DateISO, "", 1, 0},
+		{"English header, commas, quoted decimal commas", strings.Join(displayHeader(false), ",") + "\n" +
+			`16/03/2024,S-1,PRD1,Phone,Tech,2,"10,00",0,"20,00","5,00","10,00","10,00",Pix,Paid,17/03/2024,C1,Ana,Online,Texas,Rep,5 stars,"1,00",Delivered,18/03/2024` + "\n",
+			NumberComma, DateDayFirst, "", 1, 0},
 		{"a row that cannot be split shows nothing", ptFile(row(1), `"`+row(2, "1.116,54", "1116.54")), NumberComma, DateDayFirst, "", 1, 1},
 		{"a row with a field too many shows nothing", ptFile(row(1), row(2, "1.116,54", "1116.54")+";x"), NumberComma, DateDayFirst, "", 1, 1},
 	} {

@@ -108,7 +108,7 @@ func TestHeaderAliases(t *testing.T) {
 // Every spelling in the spec leads to its own column: no alias shadows another column's.
 func TestHeaderEverySpellingMapsToItsColumn(t *testing.T) {
 	for c, spec := range columns {
-		for _, name := range append([]string{spec.display, spec.snake}, spec.aliases...) {
+		for _, name := range spec.spellings() {
 			if got, ok := headerIndex[normaliseHeader(name)]; !ok || got != column(c) {
 				t.Errorf("%q maps to %v (%v), want %s", name, got, ok, spec.display)
 			}

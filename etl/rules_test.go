@@ -640,8 +640,8 @@ func TestFixturesPassEveryRule(t *testing.T) {
 		if len(tr.Header().Unknown) != 0 {
 			t.Errorf("%s: unknown columns %q", filepath.Base(path), tr.Header().Unknown)
 		}
-		if tr.Encoding() != EncodingUTF8 || tr.Delimiter() != "," {
-			t.Errorf("%s: encoding %s, delimiter %s", filepath.Base(path), tr.Encoding(), tr.Delimiter())
+		if tr.Encoding() != EncodingUTF8 || tr.Delimiter() != "," || tr.NumberFormat() != NumberPoint || tr.DateFormat() != DateISO {
+			t.Errorf("%s: encoding %s, delimiter %s, formats %s %s", filepath.Base(path), tr.Encoding(), tr.Delimiter(), tr.NumberFormat(), tr.DateFormat())
 		}
 		for i, s := range sales {
 			if s.Line != int64(i+2) {
