@@ -82,6 +82,9 @@ func FuzzTransform(f *testing.F) {
 		}
 		f.Add([]byte(s))
 	}
+	if mac, err := charmap.Macintosh.NewEncoder().String(strings.ReplaceAll(ptFile(pt, pt), "\r\n", "\r")); err == nil {
+		f.Add([]byte(mac)) // Excel's "CSV (Macintosh)": Mac Roman, CR-only lines
+	}
 	if data, err := os.ReadFile(files[0]); err == nil {
 		f.Add(bytes.ReplaceAll(headLines(data, 4), []byte("\n"), []byte("\r")))
 	}

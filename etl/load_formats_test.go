@@ -2,6 +2,7 @@ package etl
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -17,10 +18,24 @@ import (
 	"salespulse/server/api"
 )
 
-// sheetStyle is how a spreadsheet program in Portuguese saves a sheet as CSV.
+// sheetStyle is how a spreadsheet program in Portuguese saves a sheet as CSV: Excel's "CSV
+// (separado por vírgulas)" in Windows-1252 with CRLF, its "CSV (Macintosh)" in Mac Roman with
+// CR, or "CSV UTF-8" with a BOM.
 type sheetStyle struct {
-	windows1252 bool // Excel's "CSV (separado por vírgulas)"; else "CSV UTF-8", with a BOM
-	grouped     bool // amounts of a thousand or more written with grouping points (1.234,56)
+	charmap *charmap.Charmap // nil: UTF-8 with a BOM
+	eol     string           // CRLF unless set
+	grouped bool             // amounts of a thousand or more written with grouping points (1.234,56)
+}
+
+var (
+	excelWindows = sheetStyle{charmap: charmap.Windows1252}
+	excelMac     = sheetStyle{charmap: charmap.Macintosh, eol: "\r"}
+	excelUTF8    = sheetStyle{}
+)
+
+func (s sheetStyle) withGrouping() sheetStyle {
+	s.grouped = true
+	return s
 }
 
 // The header a Brazilian sheet of the original's columns has, in the original's order.
@@ -55,10 +70,11 @@ func brazilianSheet(t testing.TB, generated []byte, style sheetStyle) []byte {
 		names[i] = brazilianHeader[slices.IndexFunc(columns[:], func(s columnSpec) bool { return s.display == h })]
 	}
 	var b strings.Builder
-	if !style.windows1252 {
+	if style.charmap == nil {
 		b.WriteString("\ufeff")
 	}
-	writeSheetLine(&b, names)
+	eol := cmp.Or(style.eol, "\r\n")
+	writeSheetLine(&b, names, eol)
 	for _, rec := range records[1:] {
 		for i, v := range rec {
 			switch {
@@ -75,12 +91,12 @@ func brazilianSheet(t testing.TB, generated []byte, style sheetStyle) []byte {
 				rec[i] = brazilianText[v]
 			}
 		}
-		writeSheetLine(&b, rec)
+		writeSheetLine(&b, rec, eol)
 	}
-	if !style.windows1252 {
+	if style.charmap == nil {
 		return []byte(b.String())
 	}
-	out, err := charmap.Windows1252.NewEncoder().String(b.String())
+	out, err := style.charmap.NewEncoder().String(b.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +104,7 @@ func brazilianSheet(t testing.TB, generated []byte, style sheetStyle) []byte {
 }
 
 // writeSheetLine writes fields as spreadsheets do: quoted only when they must be.
-func writeSheetLine(b *strings.Builder, fields []string) {
+func writeSheetLine(b *strings.Builder, fields []string, eol string) {
 	for i, f := range fields {
 		if i > 0 {
 			b.WriteByte(';')
@@ -98,7 +114,7 @@ func writeSheetLine(b *strings.Builder, fields []string) {
 		}
 		b.WriteString(f)
 	}
-	b.WriteString("\r\n")
+	b.WriteString(eol)
 }
 
 // decimalComma writes 1234.5 as 1234,5, or 1.234,5 grouped.
@@ -121,7 +137,7 @@ func decimalComma(v string, grouped bool) string {
 
 // brazilianDialect is how the oracle reads such a sheet, told rather than detected.
 func brazilianDialect(style sheetStyle) oracle.Dialect {
-	return oracle.Dialect{Comma: ';', Windows1252: style.windows1252, DecimalComma: true, DayFirst: true}
+	return oracle.Dialect{Comma: ';', Charmap: style.charmap, CROnly: style.eol == "\r", DecimalComma: true, DayFirst: true}
 }
 
 // ledgerRow is what the ledger says of a file.
@@ -158,14 +174,16 @@ func TestBrazilianSpreadsheetsLoad(t *testing.T) {
 		encoding string
 		shape    string
 	}{
-		{"Excel, Windows-1252, grouped thousands", sheetStyle{windows1252: true, grouped: true}, true, 31, EncodingWindows1252, "portuguese+comments"},
-		{"CSV UTF-8 with a BOM, no grouping", sheetStyle{}, false, 32, EncodingUTF8, "portuguese"},
+		{"Excel, Windows-1252, grouped thousands", excelWindows.withGrouping(), true, 31, EncodingWindows1252, "portuguese+comments"},
+		{"CSV UTF-8 with a BOM, no grouping", excelUTF8, false, 32, EncodingUTF8, "portuguese"},
+		{"CSV (Macintosh): Mac Roman, CR-only lines", excelMac.withGrouping(), true, 33, EncodingMacintosh, "portuguese+comments"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			data := brazilianSheet(t, generated(t, GenerateOptions{Rows: 1500, Seed: tt.seed, Comments: tt.comments,
 				From: from, To: from.AddDate(0, 0, 20)}), tt.style)
-			if tt.style.windows1252 && (!bytes.Contains(data, []byte("Pre\xe7o Unit\xe1rio")) || !bytes.Contains(data, []byte(";Pago;"))) {
-				t.Fatal("the sheet is not Windows-1252 text in Portuguese")
+			if want := map[string]string{EncodingWindows1252: "Pre\xe7o Unit\xe1rio", EncodingMacintosh: "Pre\x8do Unit\x87rio",
+				EncodingUTF8: "\xef\xbb\xbfData da Venda"}[tt.encoding]; !bytes.Contains(data, []byte(want)) || !bytes.Contains(data, []byte(";Pago;")) {
+				t.Fatalf("the sheet is not %s text in Portuguese", tt.encoding)
 			}
 			if tt.style.grouped && !bytes.Contains(data, []byte(".")) {
 				t.Fatal("no grouped amount in the sheet")
@@ -248,8 +266,8 @@ func TestAmbiguousFilesFailWhole(t *testing.T) {
 	// has a day of 12 or less, so DD/MM and MM/DD both read it.
 	early := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	ambiguousDates := brazilianSheet(t, generated(t, GenerateOptions{Rows: 400, Seed: 41, From: early, To: early.AddDate(0, 0, 1)}),
-		sheetStyle{windows1252: true, grouped: true})
-	mixed := brazilianSheet(t, generated(t, GenerateOptions{Rows: 400, Seed: 42}), sheetStyle{windows1252: true})
+		excelWindows.withGrouping())
+	mixed := brazilianSheet(t, generated(t, GenerateOptions{Rows: 400, Seed: 42}), excelWindows)
 	lines := bytes.SplitAfter(mixed, []byte("\r\n"))
 	fields := bytes.Split(lines[300], []byte(";"))
 	fields[6] = bytes.ReplaceAll(fields[6], []byte(","), []byte(".")) // one unit price written 123.45

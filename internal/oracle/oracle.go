@@ -4,8 +4,8 @@
 // that a test of theirs cannot agree with a mistake of their own.
 //
 // It reads the shapes the original generator wrote (display and snake_case headers, UTF-8,
-// comma-separated), and with a Dialect the files of a spreadsheet in Portuguese (Windows-1252,
-// semicolons, 1.234,56, DD/MM/YYYY, Pago/Pendente/Cancelado), and checks what it can without
+// comma-separated), and with a Dialect the files of a spreadsheet in Portuguese (Windows-1252
+// or Mac Roman, semicolons, 1.234,56, DD/MM/YYYY, Pago/Pendente/Cancelado), and checks what it can without
 // salespulse's rules: a positive whole quantity, a known payment status, and quantity × price
 // × (1 − discount %) within a cent of the total. The first occurrence of a sale id wins; a later one with other figures is an
 // error, because the expected result would then depend on the order the files load in.
@@ -66,10 +66,11 @@ var columns = map[string][]string{
 
 // Dialect is how a file is written, when not as the original generator wrote its files.
 type Dialect struct {
-	Comma        rune // the field delimiter; 0 means ','
-	Windows1252  bool // the bytes are Windows-1252, not UTF-8
-	DecimalComma bool // numbers are written 1.234,56, not 1234.56
-	DayFirst     bool // dates are written DD/MM/YYYY, not YYYY-MM-DD
+	Comma        rune             // the field delimiter; 0 means ','
+	Charmap      *charmap.Charmap // the bytes' single-byte encoding (Windows-1252, Mac Roman); nil means UTF-8
+	CROnly       bool             // lines end with CR alone
+	DecimalComma bool             // numbers are written 1.234,56, not 1234.56
+	DayFirst     bool             // dates are written DD/MM/YYYY, not YYYY-MM-DD
 }
 
 // AddFile reads a file; the test fails on a file the oracle cannot read.
@@ -89,11 +90,14 @@ func (in *Inputs) Add(data []byte) error { return in.AddAs(data, Dialect{}) }
 
 // AddAs reads one file's bytes, written in the dialect given.
 func (in *Inputs) AddAs(data []byte, d Dialect) error {
-	if d.Windows1252 {
+	if d.Charmap != nil {
 		var err error
-		if data, err = charmap.Windows1252.NewDecoder().Bytes(data); err != nil {
+		if data, err = d.Charmap.NewDecoder().Bytes(data); err != nil {
 			return err
 		}
+	}
+	if d.CROnly {
+		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
 	}
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
 	if d.Comma != 0 {
