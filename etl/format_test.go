@@ -245,6 +245,9 @@ func TestTransformDecidesFormats(t *testing.T) {
 		{"English header, commas, quoted decimal commas", strings.Join(displayHeader(false), ",") + "\n" +
 			`16/03/2024,S-1,PRD1,Phone,Tech,2,"10,00",0,"20,00","5,00","10,00","10,00",Pix,Paid,17/03/2024,C1,Ana,Online,Texas,Rep,5 stars,"1,00",Delivered,18/03/2024` + "\n",
 			NumberComma, DateDayFirst, "", 1, 0},
+		{"US dates, month first", strings.Join(displayHeader(false), ",") + "\n" +
+			`3/16/2024,S-1,PRD1,Phone,Tech,2,10.00,0,20.00,5.00,10.00,10.00,Pix,Paid,3/17/2024,C1,Ana,Online,Texas,Rep,5 stars,1.00,Delivered,3/18/2024` + "\n",
+			NumberPoint, DateMonthFirst, "", 1, 0},
 		{"a row that cannot be split shows nothing", ptFile(row(1), `"`+row(2, "1.116,54", "1116.54")), NumberComma, DateDayFirst, "", 1, 1},
 		{"a row with a field too many shows nothing", ptFile(row(1), row(2, "1.116,54", "1116.54")+";x"), NumberComma, DateDayFirst, "", 1, 1},
 	} {
