@@ -115,26 +115,20 @@ func newFormatChoice(kind *valueKind) *formatChoice {
 	return &formatChoice{kind: kind, live: formatSet(1)<<len(kind.names) - 1, only: -1}
 }
 
-// readings is which formats read b, and whether they all read it the same.
-func (c *formatChoice) readings(b []byte) (reads formatSet, values [3]int64, agree bool) {
-	agree = true
+// readings is which formats read b, and what each reads.
+func (c *formatChoice) readings(b []byte) (reads formatSet, values [3]int64) {
 	for f := range c.kind.names {
-		v, ok := c.kind.read(f, b)
-		if !ok {
-			continue
+		if v, ok := c.kind.read(f, b); ok {
+			reads |= 1 << f
+			values[f] = v
 		}
-		if reads != 0 && v != values[reads.first()] {
-			agree = false
-		}
-		reads |= 1 << f
-		values[f] = v
 	}
-	return reads, values, agree
+	return reads, values
 }
 
 // see takes a value of the look-ahead window as evidence.
 func (c *formatChoice) see(b []byte, line int64, column string) {
-	reads, values, _ := c.readings(b)
+	reads, values := c.readings(b)
 	if reads == 0 {
 		return // no format reads it: the row is rejected whatever the file's format
 	}
@@ -235,7 +229,7 @@ func (c *formatChoice) Name() string {
 // settle picks the format to read a value of a row with while the choice is still open: the
 // value decides among the formats left, or, read differently by them, cannot be read.
 func (c *formatChoice) settle(b []byte) (int, error) {
-	reads, values, _ := c.readings(b)
+	reads, values := c.readings(b)
 	in := reads & c.live
 	switch {
 	case reads == 0:
@@ -254,7 +248,7 @@ func (c *formatChoice) settle(b []byte) (int, error) {
 
 // mismatch explains a value the decided format cannot read, if another format reads it.
 func (c *formatChoice) mismatch(b []byte) error {
-	reads, _, _ := c.readings(b)
+	reads, _ := c.readings(b)
 	if reads == 0 {
 		return nil
 	}

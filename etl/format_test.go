@@ -16,6 +16,17 @@ func set(formats ...int) formatSet {
 	return s
 }
 
+// readingsAgree is which formats read a value, and whether they all read it the same.
+func readingsAgree(c *formatChoice, in string) (formatSet, bool) {
+	reads, values := c.readings([]byte(in))
+	for f := range c.kind.names {
+		if reads.has(f) && values[f] != values[reads.first()] {
+			return reads, false
+		}
+	}
+	return reads, true
+}
+
 func TestNumberEvidence(t *testing.T) {
 	both := set(numberPoint, numberComma)
 	for _, tt := range []struct {
@@ -60,7 +71,7 @@ func TestNumberEvidence(t *testing.T) {
 		{"1 234,56", 0, true},
 	} {
 		c := newFormatChoice(numberKind)
-		reads, _, agree := c.readings([]byte(tt.in))
+		reads, agree := readingsAgree(c, tt.in)
 		if reads != tt.reads || agree != tt.agree {
 			t.Errorf("%q: reads %s, agree %v; want %s, %v", tt.in, c.names(reads), agree, c.names(tt.reads), tt.agree)
 		}
@@ -96,7 +107,7 @@ func TestDateEvidence(t *testing.T) {
 		{"2024-3-16", 0, true},
 	} {
 		c := newFormatChoice(dateKind)
-		reads, _, agree := c.readings([]byte(tt.in))
+		reads, agree := readingsAgree(c, tt.in)
 		if reads != tt.reads || agree != tt.agree {
 			t.Errorf("%q: reads %q, agree %v; want %q, %v", tt.in, c.names(reads), agree, c.names(tt.reads), tt.agree)
 		}

@@ -2,6 +2,7 @@ package etl
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -358,7 +359,8 @@ func (r *rowRules) number(b []byte) (int64, error) {
 // numberProblem is the reason a number is refused: the format's when it is written another
 // way (or cannot tell which), else the column's own.
 func numberProblem(b []byte, err error, plain string) string {
-	if ve, ok := err.(*valueError); ok {
+	var ve *valueError
+	if errors.As(err, &ve) {
 		return fmt.Sprintf("%q %s", clip(b), ve.msg)
 	}
 	return fmt.Sprintf("%q %s", clip(b), plain)
