@@ -20,8 +20,25 @@ type record struct {
 	broken string // why the record could not be split into fields; then fields is empty
 }
 
+// clone copies a record out of the scanner's buffer, to be kept past the next call to next.
+func (rec *record) clone() *record {
+	size := len(rec.raw)
+	for _, f := range rec.fields {
+		size += len(f)
+	}
+	buf := make([]byte, 0, size)
+	c := &record{fields: make([][]byte, len(rec.fields)), line: rec.line, broken: rec.broken}
+	for i, f := range rec.fields {
+		from := len(buf)
+		buf = append(buf, f...)
+		c.fields[i] = buf[from:len(buf):len(buf)]
+	}
+	c.raw = append(buf, rec.raw...)[len(buf):]
+	return c
+}
+
 // scanner splits a UTF-8 stream into CSV records (RFC 4180 quoting, "" escapes, line breaks
-// inside quotes, LF or CRLF). A record that cannot be closed (an unbalanced quote running to
+// inside quotes, LF or CRLF, or CR alone as in a spreadsheet's "CSV (Macintosh)"). A record that cannot be closed (an unbalanced quote running to
 // the end of the file or past maxRecordBytes) is reported as its first physical line alone,
 // and scanning resumes on the next line, so no later line is swallowed.
 type scanner struct {
@@ -32,6 +49,7 @@ type scanner struct {
 	eof      bool
 	err      error
 	delim    byte
+	eol      byte  // the byte that ends a line: '\n' (CRLF too), or '\r' in a file of CR-only lines
 	line     int64 // line number of buf[start]
 	skipping bool  // discarding the rest of an over-long line
 	rec      record
@@ -39,14 +57,35 @@ type scanner struct {
 }
 
 func newScanner(r io.Reader) *scanner {
-	return &scanner{r: r, buf: make([]byte, 256<<10), delim: ',', line: 1}
+	return &scanner{r: r, buf: make([]byte, 256<<10), delim: ',', eol: '\n', line: 1}
 }
 
-// peekLine returns the first line of unread input (without its line break), for sniffing.
+// firstLine returns the first non-blank line of unread input (without its line break), for
+// sniffing. The file's first line break sets how its lines end: a CR not followed by LF
+// means CR-only lines.
+func (s *scanner) firstLine() ([]byte, error) {
+	for {
+		data := s.buf[s.start:s.end]
+		if i := bytes.IndexAny(data, "\r\n"); i >= 0 && (i+1 < len(data) || s.eof) {
+			if data[i] == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
+				s.eol = '\r'
+			}
+			return s.peekLine()
+		}
+		if s.eof || s.end-s.start >= maxRecordBytes {
+			return data, s.err
+		}
+		if !s.fill() {
+			return s.buf[s.start:s.end], s.err
+		}
+	}
+}
+
+// peekLine returns the first non-blank line of unread input (without its line break).
 func (s *scanner) peekLine() ([]byte, error) {
 	for {
 		data := s.buf[s.start:s.end]
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		if i := bytes.IndexByte(data, s.eol); i >= 0 {
 			line := bytes.TrimSuffix(data[:i], []byte{'\r'})
 			if len(line) == 0 { // a blank line, which next skips too
 				s.consume(i+1, 1)
@@ -80,8 +119,8 @@ func (s *scanner) next() (*record, bool) {
 			}
 			continue
 		}
-		if data[0] == '\n' || (len(data) > 1 && data[0] == '\r' && data[1] == '\n') {
-			s.consume(bytes.IndexByte(data, '\n')+1, 1)
+		if data[0] == s.eol || (s.eol == '\n' && len(data) > 1 && data[0] == '\r' && data[1] == '\n') {
+			s.consume(bytes.IndexByte(data, s.eol)+1, 1)
 			continue
 		}
 		if n, lines, ok := s.parse(data); ok {
@@ -137,7 +176,7 @@ func (s *scanner) consume(n int, lines int) {
 // brokenFirstLine reports the first physical line of data as a record that cannot be split.
 func (s *scanner) brokenFirstLine(data []byte, why string) {
 	s.rec = record{fields: s.rec.fields[:0], line: s.line, broken: why}
-	i := bytes.IndexByte(data, '\n')
+	i := bytes.IndexByte(data, s.eol)
 	if i < 0 {
 		if !s.eof {
 			// The line itself is over-long: keep its head, discard the rest as it streams.
@@ -157,7 +196,7 @@ func (s *scanner) brokenFirstLine(data []byte, why string) {
 
 func (s *scanner) skipRestOfLine() bool {
 	for {
-		if i := bytes.IndexByte(s.buf[s.start:s.end], '\n'); i >= 0 {
+		if i := bytes.IndexByte(s.buf[s.start:s.end], s.eol); i >= 0 {
 			s.start += i + 1
 			s.skipping = false
 			return true
@@ -173,7 +212,7 @@ func (s *scanner) skipRestOfLine() bool {
 // parse splits the record at the start of data. It returns the bytes the record occupies
 // (line break included), the line breaks it spans, and false if data holds no whole record yet.
 func (s *scanner) parse(data []byte) (int, int, bool) {
-	nl := bytes.IndexByte(data, '\n')
+	nl := bytes.IndexByte(data, s.eol)
 	line := data
 	if nl >= 0 {
 		line = data[:nl]
@@ -223,7 +262,7 @@ func (s *scanner) parseQuoted(data []byte) (int, int, bool) {
 					return 0, 0, false // closed later, or never (the caller decides)
 				}
 				chunk := data[pos : pos+j]
-				lines += bytes.Count(chunk, []byte{'\n'})
+				lines += bytes.Count(chunk, []byte{s.eol})
 				s.unq = append(s.unq, chunk...)
 				pos += j + 1
 				if pos == len(data) && !s.eof {
@@ -237,7 +276,7 @@ func (s *scanner) parseQuoted(data []byte) (int, int, bool) {
 				break
 			}
 			// Text after the closing quote is kept, but the row is marked malformed.
-			for pos < len(data) && data[pos] != s.delim && data[pos] != '\n' {
+			for pos < len(data) && data[pos] != s.delim && data[pos] != s.eol {
 				if data[pos] == '\r' && (pos+1 == len(data) || data[pos+1] == '\n') {
 					break
 				}
@@ -250,11 +289,11 @@ func (s *scanner) parseQuoted(data []byte) (int, int, bool) {
 			f = append(f, s.unq[from:len(s.unq):len(s.unq)])
 		} else {
 			j := pos
-			for j < len(data) && data[j] != s.delim && data[j] != '\n' {
+			for j < len(data) && data[j] != s.delim && data[j] != s.eol {
 				j++
 			}
 			field := data[pos:j]
-			if j == len(data) || data[j] == '\n' { // a CR that ends the line (or the file) is not data
+			if j == len(data) || data[j] == s.eol { // a CR that ends the line (or the file) is not data
 				field = bytes.TrimSuffix(field, []byte{'\r'})
 			}
 			f = append(f, field)
@@ -270,11 +309,11 @@ func (s *scanner) parseQuoted(data []byte) (int, int, bool) {
 				f = append(f, nil) // a trailing delimiter at the end of the file
 				return s.finish(f, data, pos, lines, false)
 			}
-		case pos < len(data) && data[pos] == '\r' && pos+1 < len(data) && data[pos+1] == '\n':
+		case s.eol == '\n' && pos < len(data) && data[pos] == '\r' && pos+1 < len(data) && data[pos+1] == '\n':
 			return s.finish(f, data, pos, lines, true)
-		case pos < len(data) && data[pos] == '\n':
+		case pos < len(data) && data[pos] == s.eol:
 			return s.finish(f, data, pos, lines, true)
-		case pos < len(data) && data[pos] == '\r': // the last byte: LF may follow
+		case s.eol == '\n' && pos < len(data) && data[pos] == '\r': // the last byte: LF may follow
 			if !s.eof {
 				return 0, 0, false
 			}
@@ -298,7 +337,7 @@ func (s *scanner) finish(f [][]byte, data []byte, pos, lines int, lineBreak bool
 	if !lineBreak {
 		return pos, lines, true
 	}
-	if data[pos] == '\r' {
+	if data[pos] == '\r' && s.eol == '\n' { // the CR of a CRLF
 		pos++
 	}
 	return pos + 1, lines + 1, true

@@ -267,3 +267,83 @@ func firstDiff(got, want []scanned) string {
 	}
 	return "none"
 }
+
+// scanSniffed reads like NewTransform: the first line sets the line ends, then records.
+func scanSniffed(t testing.TB, r io.Reader, buf int) (byte, []scanned) {
+	t.Helper()
+	s := newScanner(r)
+	if buf > 0 {
+		s.buf = make([]byte, buf)
+	}
+	if _, err := s.firstLine(); err != nil {
+		t.Fatal(err)
+	}
+	var out []scanned
+	for {
+		rec, ok := s.next()
+		if !ok {
+			break
+		}
+		sc := scanned{line: rec.line, raw: string(rec.raw), broken: rec.broken}
+		for _, f := range rec.fields {
+			sc.fields = append(sc.fields, string(f))
+		}
+		out = append(out, sc)
+	}
+	if s.err != nil {
+		t.Fatalf("scan: %v", s.err)
+	}
+	return s.eol, out
+}
+
+// Excel's "CSV (Macintosh)" ends lines with CR alone: each is a line, as LF and CRLF are.
+func TestScannerLineEnds(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   string
+		eol  byte
+		want []scanned
+	}{
+		{"LF", "h\na,b\n", '\n', []scanned{wantRec(1, "h", "h"), wantRec(2, "a,b", "a", "b")}},
+		{"CRLF", "h\r\na,b\r\n", '\n', []scanned{wantRec(1, "h", "h"), wantRec(2, "a,b", "a", "b")}},
+		{"CR", "h\ra,b\rc,d\r", '\r', []scanned{wantRec(1, "h", "h"), wantRec(2, "a,b", "a", "b"), wantRec(3, "c,d", "c", "d")}},
+		{"CR, no final line break", "h\ra,b", '\r', []scanned{wantRec(1, "h", "h"), wantRec(2, "a,b", "a", "b")}},
+		{"CR, blank lines", "\r\rh\r\ra,b\r\r", '\r', []scanned{wantRec(3, "h", "h"), wantRec(5, "a,b", "a", "b")}},
+		{"CR, quoted line breaks", "h\r\"x\ry\",z\r\"p\nq\",r\rlast\r", '\r',
+			[]scanned{wantRec(1, "h", "h"), wantRec(2, "\"x\ry\",z", "x\ry", "z"), wantRec(4, "\"p\nq\",r", "p\nq", "r"), wantRec(5, "last", "last")}},
+		{"CR, an LF is data", "h\ra\nb,c\r", '\r', []scanned{wantRec(1, "h", "h"), wantRec(2, "a\nb,c", "a\nb", "c")}},
+		{"CR, trailing delimiter", "h\ra,\r\"b\",", '\r', []scanned{wantRec(1, "h", "h"), wantRec(2, "a,", "a", ""), wantRec(3, `"b",`, "b", "")}},
+		{"CR, unterminated quote", "h\r\"a\rb,c\r", '\r', []scanned{wantRec(1, "h", "h"), wantBroken(2, `"a`, "unterminated quoted field"), wantRec(3, "b,c", "b", "c")}},
+		{"CR, text after a quote", "h\r\"a\"b,c\rd\r", '\r', []scanned{wantRec(1, "h", "h"), wantBroken(2, `"a"b,c`, "text after a closing quote"), wantRec(3, "d", "d")}},
+		{"a CR alone at the end", "h\r", '\r', []scanned{wantRec(1, "h", "h")}},
+		{"no line break", "h,i", '\n', []scanned{wantRec(1, "h,i", "h", "i")}},
+	} {
+		for _, shape := range readerShapes {
+			t.Run(tt.name+"/"+shape.name, func(t *testing.T) {
+				eol, got := scanSniffed(t, shape.wrap(strings.NewReader(tt.in)), shape.buf)
+				if eol != tt.eol || !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("scan(%q): eol %q\n got %+v\nwant %q %+v", tt.in, eol, got, tt.eol, tt.want)
+				}
+			})
+		}
+	}
+}
+
+func TestRecordClone(t *testing.T) {
+	s := newScanner(strings.NewReader("\"a,\"\"b\",c,\n\"zzzzzz\",\"wwwwwwwwww\"\n"))
+	rec, ok := s.next()
+	if !ok {
+		t.Fatal("no record")
+	}
+	c := rec.clone()
+	if _, ok := s.next(); !ok {
+		t.Fatal("no second record")
+	}
+	got := scanned{line: c.line, raw: string(c.raw)}
+	for _, f := range c.fields {
+		got.fields = append(got.fields, string(f))
+	}
+	if want := wantRec(1, `"a,""b",c,`, `a,"b`, "c", ""); !reflect.DeepEqual(got, want) {
+		t.Errorf("clone %+v, want %+v", got, want)
+	}
+}

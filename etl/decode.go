@@ -17,23 +17,29 @@ const (
 	EncodingWindows1252 = "windows-1252"
 	EncodingUTF16LE     = "utf-16le"
 	EncodingUTF16BE     = "utf-16be"
+	EncodingMacintosh   = "macintosh" // Mac Roman
 )
 
-// decoder turns a file's bytes into UTF-8 while they stream, without reading ahead.
+// decoder turns a file's bytes into UTF-8 while they stream, reading ahead only as far as the
+// line break that tells a single-byte encoding.
 //
 // A byte-order mark decides the encoding. Without one the file is taken as UTF-8 until the
 // first byte sequence that is not valid UTF-8: if every byte before it was ASCII (identical in
-// both encodings) the rest is decoded as Windows-1252, the superset of Latin-1 that
-// spreadsheets write; if valid multi-byte UTF-8 came first, the file really is UTF-8 and the
-// bad bytes become U+FFFD, which the row rules reject.
+// all these encodings) the rest is decoded as Windows-1252, the superset of Latin-1 that
+// spreadsheets write, or as Mac Roman when the lines end with CR alone, as in Excel's "CSV
+// (Macintosh)"; if valid multi-byte UTF-8 came first, the file really is UTF-8 and
+// the bad bytes become U+FFFD, which the row rules reject.
 type decoder struct {
 	src      io.Reader
 	in       []byte // raw bytes read; in[pos:] are not decoded yet
 	pos      int
 	eof      bool
 	encoding string
-	sawUTF8  bool // a valid multi-byte UTF-8 sequence was seen
-	latin    bool // switched to Windows-1252
+	sawUTF8  bool             // a valid multi-byte UTF-8 sequence was seen
+	latin    *charmap.Charmap // the single-byte encoding switched to, if any
+	choosing bool             // a byte at pos is not UTF-8: the single-byte encoding is to be chosen
+	crOnly   bool             // the last line break decoded was a CR alone (noted while it may matter)
+	crLast   bool             // the bytes decoded so far end with a CR: an LF may follow
 }
 
 func newDecoder(src io.Reader) (io.Reader, *decoder, error) {
@@ -68,6 +74,12 @@ func (d *decoder) Read(p []byte) (int, error) {
 		if n := d.decode(p); n > 0 {
 			return n, nil
 		}
+		if d.choosing {
+			if err := d.chooseCharmap(); err != nil {
+				return 0, err
+			}
+			continue
+		}
 		if d.eof {
 			if d.pos < len(d.in) { // a truncated sequence at the very end
 				d.pos = len(d.in)
@@ -85,6 +97,9 @@ func (d *decoder) Read(p []byte) (int, error) {
 }
 
 func (d *decoder) fill() error {
+	if d.latin == nil && !d.sawUTF8 {
+		d.noteLineEnd()
+	}
 	d.in = d.in[:copy(d.in, d.in[d.pos:])]
 	d.pos = 0
 	n, err := d.src.Read(d.in[len(d.in):cap(d.in)])
@@ -107,11 +122,11 @@ func (d *decoder) decode(p []byte) int {
 			w, r = w+n, r+n
 			continue
 		}
-		if d.latin {
+		if d.latin != nil {
 			if w+utf8.UTFMax > len(p) {
 				break
 			}
-			w += utf8.EncodeRune(p[w:], charmap.Windows1252.DecodeByte(c))
+			w += utf8.EncodeRune(p[w:], d.latin.DecodeByte(c))
 			r++
 			continue
 		}
@@ -121,8 +136,8 @@ func (d *decoder) decode(p []byte) int {
 		ru, size := utf8.DecodeRune(d.in[r:])
 		if ru == utf8.RuneError && size <= 1 {
 			if !d.sawUTF8 {
-				d.latin, d.encoding = true, EncodingWindows1252
-				continue // this byte again, as Windows-1252
+				d.choosing = true
+				break // this byte again, once the encoding is chosen
 			}
 			if w+utf8.UTFMax > len(p) {
 				break
@@ -140,6 +155,51 @@ func (d *decoder) decode(p []byte) int {
 	}
 	d.pos = r
 	return w
+}
+
+// chooseCharmap picks the single-byte encoding of a file that is not UTF-8 from the first
+// line break at or after the byte that is not (read ahead as far as the buffer holds), or else
+// the last one before it: CR alone means Mac Roman, LF or CRLF Windows-1252.
+func (d *decoder) chooseCharmap() error {
+	d.noteLineEnd()
+	crOnly := d.crOnly
+	for {
+		rest := d.in[d.pos:]
+		if i := bytes.IndexAny(rest, "\r\n"); i >= 0 && (i+1 < len(rest) || d.eof) {
+			crOnly = rest[i] == '\r' && (i+1 == len(rest) || rest[i+1] != '\n')
+			break
+		}
+		if d.eof || (d.pos == 0 && len(d.in) == cap(d.in)) {
+			break
+		}
+		if err := d.fill(); err != nil {
+			return err
+		}
+	}
+	d.latin, d.encoding = charmap.Windows1252, EncodingWindows1252
+	if crOnly {
+		d.latin, d.encoding = charmap.Macintosh, EncodingMacintosh
+	}
+	d.choosing = false
+	return nil
+}
+
+// noteLineEnd notes how the last line break of the bytes decoded from the buffer ends.
+func (d *decoder) noteLineEnd() {
+	done := d.in[:d.pos]
+	if d.crLast && len(done) > 0 {
+		d.crOnly, d.crLast = done[0] != '\n', false
+	}
+	i := bytes.LastIndexAny(done, "\r\n")
+	switch {
+	case i < 0:
+	case done[i] == '\n':
+		d.crOnly = false
+	case i+1 < len(d.in): // a CR, and the byte after it (decoded or not) tells
+		d.crOnly = d.in[i+1] != '\n'
+	default:
+		d.crLast = true
+	}
 }
 
 // asciiRun is the length of b's leading run of ASCII bytes, eight at a time.

@@ -53,6 +53,16 @@ func TestDecoder(t *testing.T) {
 		// A sequence cut off by the end of the file.
 		{"truncated at EOF after UTF-8", "é\xe2\x82", "é\uFFFD\uFFFD", EncodingUTF8},
 		{"truncated at EOF after ASCII", "abc\xc3", "abcÃ", EncodingWindows1252},
+		// Lines ending with CR alone, as Excel's "CSV (Macintosh)" writes them in Mac Roman.
+		{"Mac Roman", "Pre\x8do Unit\x87rio\rS\x8bo Paulo\r", "Preço Unitário\rSão Paulo\r", EncodingMacintosh},
+		{"Mac Roman on the last line", "h\rJos\x8e", "h\rJosé", EncodingMacintosh},
+		{"Mac Roman on the last line, after a long one", "a header line\rJos\x8e", "a header line\rJosé", EncodingMacintosh},
+		{"CRLF, then the last line", "a header line\r\nJo\xe3o", "a header line\r\nJoão", EncodingWindows1252},
+		{"Mac Roman, CR at the very end", "Jos\x8e\r", "José\r", EncodingMacintosh},
+		{"CRLF: Windows-1252", "h\r\nJo\xe3o\r\n", "h\r\nJoão\r\n", EncodingWindows1252},
+		{"LF before, none after: Windows-1252", "h\nJo\xe3o", "h\nJoão", EncodingWindows1252},
+		{"no line break: Windows-1252", "Jo\xe3o", "João", EncodingWindows1252},
+		{"a CR inside a line is no line end", "a\rb\nJo\xe3o\n", "a\rb\nJoão\n", EncodingWindows1252},
 	} {
 		for name, wrap := range decodeReaders {
 			t.Run(tt.name+"/"+name, func(t *testing.T) {

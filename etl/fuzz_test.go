@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // FuzzTransform feeds arbitrary bytes through the whole transform and checks what holds for
@@ -58,21 +61,50 @@ func FuzzTransform(f *testing.F) {
 	f.Add(utf16File(header+"\n"+good+"\n", binary.LittleEndian))
 	f.Add(utf16File(header+"\n"+good, binary.BigEndian)[:len(header)*2+11]) // odd length, cut mid-row
 
+	// Other ways of writing numbers, dates and line ends: a Brazilian sheet (Windows-1252,
+	// semicolons, CRLF, 1.234,56, DD/MM/YYYY), with a BOM in UTF-8; CR-only lines; files the
+	// format decision refuses (ambiguous, mixed) and rows that contradict it.
+	pt := fmt.Sprintf(ptRow, 1)
+	for _, s := range []string{
+		ptFile(pt, fmt.Sprintf(ptRow, 2)),
+		"\ufeff" + ptFile(pt),
+		ptFile(strings.NewReplacer("16/03/2024", "05/03/2024", "18/03/2024", "06/03/2024").Replace(pt)), // ambiguous dates
+		ptFile(strings.NewReplacer("1.116,54", "1.116", "3.796,24", "3.794", "1.251,12", "1.251", "2.545,12", "2.543").Replace(pt)),
+		ptFile(pt, strings.Replace(pt, "1.116,54", "1116.54", 1)), // mixed numbers
+		ptFile(pt, strings.Replace(pt, "16/03/2024", "2024-03-16", 1), strings.Replace(pt, "Pago", "Estornado", 1)),
+		strings.ReplaceAll(ptFile(pt, pt), "\r\n", "\r"),                                                               // CR-only
+		header + "\r" + good + "\r" + good,                                                                             // CR-only, no final break
+		header + "\n" + strings.NewReplacer("2024-03-16", "3/16/2024", "2024-03-17", "3/17/2024").Replace(good) + "\n", // month first
+		header + "\n" + strings.NewReplacer("10.00", `"10,00"`, "20.00", `"20,00"`, "5.00", `"5,00"`, "1.00", `"1,00"`).Replace(good) + "\n",
+	} {
+		if b, err := charmap.Windows1252.NewEncoder().String(s); err == nil && !strings.HasPrefix(s, "\ufeff") {
+			s = b
+		}
+		f.Add([]byte(s))
+	}
+	if mac, err := charmap.Macintosh.NewEncoder().String(strings.ReplaceAll(ptFile(pt, pt), "\r\n", "\r")); err == nil {
+		f.Add([]byte(mac)) // Excel's "CSV (Macintosh)": Mac Roman, CR-only lines
+	}
+	if data, err := os.ReadFile(files[0]); err == nil {
+		f.Add(bytes.ReplaceAll(headLines(data, 4), []byte("\n"), []byte("\r")))
+	}
+
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tr, err := NewTransform(bytes.NewReader(data))
 		if err != nil {
 			var he *HeaderError
-			if !errors.As(err, &he) && !errors.Is(err, ErrEmptyFile) {
+			var fe *FormatError
+			if !refusesFile(err) {
 				t.Fatalf("NewTransform: unexpected error %v", err)
 			}
-			if he != nil && he.Reason == "" {
-				t.Fatal("a header error without a reason")
+			if errors.As(err, &he) && he.Reason == "" || errors.As(err, &fe) && fe.Reason == "" {
+				t.Fatal("a refused file without a reason")
 			}
 			return
 		}
 		h := tr.Header()
-		// Physical lines of the input, where a byte 0x0A is a line feed (not in UTF-16).
-		lines := int64(bytes.Count(data, []byte("\n")) + 1)
+		// At most as many physical lines as LF and CR bytes (not in UTF-16), plus one.
+		lines := int64(bytes.Count(data, []byte("\n")) + bytes.Count(data, []byte("\r")) + 1)
 		if enc := tr.Encoding(); enc == EncodingUTF16LE || enc == EncodingUTF16BE {
 			lines = -1
 		}
@@ -106,6 +138,14 @@ func FuzzTransform(f *testing.F) {
 		}
 		if tr.Rows() != rows {
 			t.Fatalf("Rows() = %d, Next gave %d", tr.Rows(), rows)
+		}
+		// What the ledger records must be one of the values its table admits.
+		if nf, df := tr.NumberFormat(), tr.DateFormat(); !slices.Contains([]string{"", NumberPoint, NumberComma}, nf) ||
+			!slices.Contains([]string{"", DateISO, DateDayFirst, DateMonthFirst}, df) {
+			t.Fatalf("formats %q, %q", nf, df)
+		}
+		if len(h.Unknown) > maxUnknownKept+1 || len(h.Names) > maxHeaderColumns {
+			t.Fatalf("a header of %d names, %d unknown", len(h.Names), len(h.Unknown))
 		}
 	})
 }
@@ -248,6 +288,33 @@ func FuzzParseFixed(f *testing.F) {
 			t.Fatalf("parseFixed(%q): too large, want %v", s, want)
 		case err != nil && !errors.Is(err, errTooLarge):
 			t.Fatalf("parseFixed(%q): %v", s, err)
+		}
+	})
+}
+
+// decimalCommaGrammar is what parseDecimalComma accepts: a sign, digits grouped in threes by
+// points or not grouped, and a comma before decimals.
+var decimalCommaGrammar = regexp.MustCompile(`^[+-]?([0-9]+|[1-9][0-9]{0,2}(\.[0-9]{3})+)?(,[0-9]*)?$`)
+
+// FuzzDecimalComma checks parseDecimalComma against its grammar and against parseFixed of
+// the same number written with a point.
+func FuzzDecimalComma(f *testing.F) {
+	for _, s := range []string{"1.234,56", "-12,5", "1.234", "0.123", "12.5", ",5", "1,", "1.234.567,891", "1,2,3", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseDecimalComma([]byte(s))
+		digits := strings.ContainsAny(s, "0123456789")
+		if !decimalCommaGrammar.MatchString(s) || !digits {
+			if err == nil {
+				t.Fatalf("parseDecimalComma(%q) = %d, want an error", s, got)
+			}
+			return
+		}
+		point := strings.Replace(strings.ReplaceAll(s, ".", ""), ",", ".", 1)
+		want, wantErr := parseFixed([]byte(point))
+		if got != want || !errors.Is(err, wantErr) && err != wantErr {
+			t.Fatalf("parseDecimalComma(%q) = %d, %v; parseFixed(%q) = %d, %v", s, got, err, point, want, wantErr)
 		}
 	})
 }

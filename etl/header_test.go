@@ -2,10 +2,12 @@ package etl
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func parseNames(names ...string) (*Header, error) {
@@ -106,7 +108,7 @@ func TestHeaderAliases(t *testing.T) {
 // Every spelling in the spec leads to its own column: no alias shadows another column's.
 func TestHeaderEverySpellingMapsToItsColumn(t *testing.T) {
 	for c, spec := range columns {
-		for _, name := range append([]string{spec.display, spec.snake}, spec.aliases...) {
+		for _, name := range spec.spellings() {
 			if got, ok := headerIndex[normaliseHeader(name)]; !ok || got != column(c) {
 				t.Errorf("%q maps to %v (%v), want %s", name, got, ok, spec.display)
 			}
@@ -123,9 +125,13 @@ func TestHeaderNormalisation(t *testing.T) {
 	if got := normaliseHeader("Discount (%)"); got != "discount" {
 		t.Errorf("normaliseHeader(Discount (%%)) = %q", got)
 	}
-	// Letters of any script count; they are no alias here.
-	if _, ok := headerIndex[normaliseHeader("Data da Venda")]; ok {
-		t.Error("a Portuguese header matched")
+	// Letters of any script count; these are no name of a column.
+	if _, ok := headerIndex[normaliseHeader("Дата продажи")]; ok {
+		t.Error("a Russian header matched")
+	}
+	// Accents are ignored.
+	if got := normaliseHeader("Preço Unitário (R$)"); got != "precounitarior" {
+		t.Errorf("normaliseHeader(Preço Unitário (R$)) = %q", got)
 	}
 }
 
@@ -310,5 +316,89 @@ func TestTransformQuotedHeader(t *testing.T) {
 	}
 	if got := sales[0].ProductName; got != `Phone, 5" screen` {
 		t.Errorf("product name %q", got)
+	}
+}
+
+// A spreadsheet in Portuguese, with the freedom people take in writing its names.
+func TestHeaderPortuguese(t *testing.T) {
+	var names []string
+	at := map[column]string{}
+	for c, spec := range columns {
+		names = append(names, spec.portuguese[0])
+		at[column(c)] = spec.portuguese[0]
+	}
+	h, err := parseNames(names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectMapped(t, h, names, at)
+	if h.Shape != "portuguese+comments" || len(h.Unknown) != 0 {
+		t.Errorf("shape %q, unknown %q", h.Shape, h.Unknown)
+	}
+
+	// Every other Portuguese name, in other cases, without accents, with other spacing.
+	for c, spec := range columns {
+		for _, name := range spec.portuguese {
+			for _, spelling := range []string{name, strings.ToUpper(name), strings.ReplaceAll(strings.ToLower(name), " ", "_"),
+				unaccented(name), " " + unaccented(strings.ToUpper(name)) + " "} {
+				if got, ok := headerIndex[normaliseHeader(spelling)]; !ok || got != column(c) {
+					t.Errorf("%q maps to %v (%v), want %s", spelling, got, ok, spec.display)
+				}
+			}
+		}
+	}
+	for spelling, want := range map[string]column{
+		"Produto": colProductName, "Categoria": colProductCategory, "Quantidade": colQuantity, "Valor Total": colTotalValue,
+		"Forma de Pagamento": colPaymentMethod, "Vendedor": colSalesRep, "Frete": colShippingCost,
+		"PREÇO-UNITÁRIO": colUnitPrice, "Método de pagamento": colPaymentMethod, "Região de vendas": colSalesRegion,
+		"Desconto %": colDiscount, "avaliacao do cliente": colCustomerRating, "Comentarios do Cliente": colCustomerComments,
+	} {
+		if got, ok := headerIndex[normaliseHeader(spelling)]; !ok || got != want {
+			t.Errorf("%q maps to %v (%v), want %s", spelling, got, ok, columns[want].display)
+		}
+	}
+}
+
+func unaccented(s string) string {
+	return strings.NewReplacer("ç", "c", "ã", "a", "á", "a", "é", "e", "í", "i", "ó", "o", "õ", "o", "ú", "u", "ê", "e",
+		"Ç", "C", "Ã", "A", "Á", "A", "É", "E", "Í", "I", "Ó", "O", "Õ", "O", "Ú", "U", "Ê", "E").Replace(s)
+}
+
+// A header line can be absurd (a file whose lines are not split, a wrong delimiter): the
+// ledger keeps a bounded account of it, and past a width the line is no header at all.
+func TestHeaderBounds(t *testing.T) {
+	display, _ := byColumn(false, func(s columnSpec) string { return s.display })
+	names := slices.Clone(display)
+	for i := range 500 {
+		names = append(names, fmt.Sprintf("Extra %d", i))
+	}
+	names = append(names, strings.Repeat("Very long name ", 100))
+	h, err := parseNames(names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Unknown) != maxUnknownKept+1 || h.Unknown[0] != "Extra 0" || h.Unknown[maxUnknownKept] != "(and 481 more)" {
+		t.Errorf("unknown %q", h.Unknown)
+	}
+	long := h.Names[len(h.Names)-1]
+	if utf8.RuneCountInString(long) != maxColumnName+1 || !strings.HasSuffix(long, "…") {
+		t.Errorf("a long name kept as %q", long)
+	}
+
+	// A known name padded with punctuation still maps, and is kept clipped.
+	padded := slices.Clone(display)
+	padded[0] = "Sale Date" + strings.Repeat(" .", 200)
+	if h, err = parseNames(padded...); err != nil || h.index[colSaleDate] != 0 || utf8.RuneCountInString(h.name(colSaleDate)) != maxColumnName+1 {
+		t.Errorf("padded Sale Date: %v, %q", err, h.name(colSaleDate))
+	}
+
+	wide := slices.Clone(display)
+	for len(wide) <= maxHeaderColumns {
+		wide = append(wide, "x")
+	}
+	_, err = parseNames(wide...)
+	var he *HeaderError
+	if !errors.As(err, &he) || !strings.HasPrefix(he.Reason, "the header line has 1001 columns, more than the 1000") {
+		t.Errorf("error %v", err)
 	}
 }

@@ -195,11 +195,11 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 
 	in, t, err := l.open(ctx, src, known == nil, progress)
 	if err != nil {
-		var herr *HeaderError
-		if !errors.As(err, &herr) && !errors.Is(err, ErrEmptyFile) && !errors.Is(err, ErrGone) {
+		if !refusesFile(err) && !errors.Is(err, ErrGone) {
 			return Result{}, err
 		}
-		// A file without a usable header, or gone, fails whole; its ledger row says why.
+		// A file without a usable header or one way of writing numbers and dates, or gone,
+		// fails whole; its ledger row says why.
 		res = Result{FileID: fileID, Status: StatusFailed, Error: err.Error()}
 		return res, l.finish(ctx, tx, q, res, ledgerFacts{etag: src.Info().ETag, hash: known, size: src.Info().Size})
 	}
@@ -453,13 +453,14 @@ type ledgerFacts struct {
 	hash                       []byte
 	size                       int64
 	shape, encoding, delimiter string
+	numberFormat, dateFormat   string
 	unknown                    []string
 }
 
 func factsOf(src Source, t *Transform, sum []byte, size int64) ledgerFacts {
 	return ledgerFacts{
 		etag: src.Info().ETag, hash: sum, size: size, shape: t.Header().Shape, encoding: t.Encoding(),
-		delimiter: t.Delimiter(), unknown: t.Header().Unknown,
+		delimiter: t.Delimiter(), numberFormat: t.NumberFormat(), dateFormat: t.DateFormat(), unknown: t.Header().Unknown,
 	}
 }
 
@@ -485,6 +486,8 @@ func (l *Loader) finish(ctx context.Context, tx *copyTx, q *db.Queries, res Resu
 		UnknownColumns: unknown,
 		Error:          res.Error,
 		Etag:           f.etag,
+		NumberFormat:   f.numberFormat,
+		DateFormat:     f.dateFormat,
 	})
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)

@@ -3,8 +3,10 @@ package etl
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 )
 
 // Numbers are read exactly as fixed point with four decimals (units of 0.0001): enough for
@@ -60,6 +62,58 @@ func parseFixed(b []byte) (int64, error) {
 		return 0, errNotNumber
 	}
 	return finishFixed(neg, mant, frac, roundUp)
+}
+
+// parseDecimalComma reads a number written with a decimal comma, [+-]digits[,digits], whose
+// integer digits may be grouped in threes with points (1.234.567,89), into units of 0.0001.
+// It is parseFixed for the other way of writing numbers, rounding included; no exponent.
+func parseDecimalComma(b []byte) (int64, error) {
+	var buf [40]byte
+	point, ok := commaToPoint(buf[:0], b)
+	if !ok {
+		return 0, errNotNumber
+	}
+	return parseFixed(point)
+}
+
+// commaToPoint appends b, a decimal-comma number, to dst as parseFixed reads numbers: without
+// the grouping points and with a point for the comma. It reports whether b is well formed:
+// grouping points stand between groups of exactly three digits after a first group of one to
+// three that does not start with 0, so "1.234" may be grouped but "0.123" and "12.34" are not.
+func commaToPoint(dst, b []byte) ([]byte, bool) {
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		dst = append(dst, b[0])
+		b = b[1:]
+	}
+	whole, frac, hasComma := bytes.Cut(b, []byte{','})
+	digits := 0
+	group, grouped := 0, false // digits since the last grouping point
+	for i, c := range whole {
+		switch {
+		case c >= '0' && c <= '9':
+			dst = append(dst, c)
+			digits++
+			group++
+		case c == '.' && (grouped && group == 3 || !grouped && group >= 1 && group <= 3 && whole[0] != '0'):
+			grouped, group = true, 0
+		default:
+			return nil, false
+		}
+		if i == len(whole)-1 && grouped && group != 3 {
+			return nil, false
+		}
+	}
+	if hasComma {
+		dst = append(dst, '.')
+		for _, c := range frac {
+			if c < '0' || c > '9' {
+				return nil, false
+			}
+			dst = append(dst, c)
+			digits++
+		}
+	}
+	return dst, digits > 0
 }
 
 func finishFixed(neg bool, mant uint64, frac int, roundUp bool) (int64, error) {
@@ -193,4 +247,22 @@ func productOff(quantity, unit, total int64) bool {
 func differenceOff(value, cost, profit int64) bool {
 	d := value - cost - profit // magnitudes are far below overflow: each fits in 63 bits / 4
 	return d > tolerance || d < -tolerance
+}
+
+// parseNumber reads b in one of the number formats.
+func parseNumber(format int, b []byte) (int64, error) {
+	if format == numberComma {
+		return parseDecimalComma(b)
+	}
+	return parseFixed(b)
+}
+
+// showFixed prints fixed point with as few decimals as it needs: 1.234, 1234, -12.5.
+func showFixed(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	s := fmt.Sprintf("%s%d.%04d", sign, v/fixedScale, v%fixedScale)
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 }

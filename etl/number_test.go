@@ -265,3 +265,61 @@ func TestSaleKey(t *testing.T) {
 		seen[k.Bytes] = id
 	}
 }
+
+func TestParseDecimalComma(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64 // units of 0.0001
+		err  error
+	}{
+		{"0", 0, nil},
+		{"12,5", 125_000, nil},
+		{"-12,50", -125_000, nil},
+		{"+1", 10_000, nil},
+		{"116,54", 1_165_400, nil},
+		{"1234,56", 12_345_600, nil},
+		{"1.234,56", 12_345_600, nil},
+		{"1.234", 12_340_000, nil},
+		{"12.345.678,9", 123_456_789_000, nil},
+		{"-1.000.000", -10_000_000_000, nil},
+		{"0,00005", 1, nil}, // rounding as parseFixed's
+		{"1,23455", 12_346, nil},
+		{",5", 5_000, nil},
+		{"5,", 50_000, nil},
+		{"007", 70_000, nil},
+		{"922.337.203.685.477,5808", 0, errTooLarge},
+		// Not numbers this way.
+		{"", 0, errNotNumber},
+		{"-", 0, errNotNumber},
+		{",", 0, errNotNumber},
+		{"12.5", 0, errNotNumber},     // a point before fewer than three digits
+		{"1234.567", 0, errNotNumber}, // a first group of four
+		{"0.123", 0, errNotNumber},    // a first group starting with 0
+		{"1.23.456", 0, errNotNumber},
+		{"1.2345", 0, errNotNumber},
+		{".123", 0, errNotNumber},
+		{"1.", 0, errNotNumber},
+		{"1.234.", 0, errNotNumber},
+		{"1,2,3", 0, errNotNumber},
+		{"1,234.5", 0, errNotNumber},
+		{"1,5e3", 0, errNotNumber},
+		{"1e3", 0, errNotNumber},
+		{"1 234,5", 0, errNotNumber},
+		{"R$ 1,00", 0, errNotNumber},
+		{"--1", 0, errNotNumber},
+		{"1,-5", 0, errNotNumber},
+	} {
+		got, err := parseDecimalComma([]byte(tt.in))
+		if got != tt.want || !errors.Is(err, tt.err) {
+			t.Errorf("parseDecimalComma(%q) = %d, %v; want %d, %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestShowFixed(t *testing.T) {
+	for v, want := range map[int64]string{0: "0", 12_340: "1.234", 12_340_000: "1234", 125_000: "12.5", -125_000: "-12.5", 1: "0.0001", 10_000_000: "1000"} {
+		if got := showFixed(v); got != want {
+			t.Errorf("showFixed(%d) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package etl
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -44,6 +45,9 @@ type rowRules struct {
 	dates   map[string]pgtype.Date
 	errs    []fieldError
 	numbers map[int64]*big.Int
+	// How the file writes numbers and dates: decided from the look-ahead window (decide),
+	// or by the first later value that tells.
+	numberFormat, dateFormat *formatChoice
 }
 
 type fieldError struct {
@@ -58,7 +62,51 @@ func newRowRules(h *Header) *rowRules {
 		intern:  make(map[string]string),
 		dates:   make(map[string]pgtype.Date),
 		numbers: make(map[int64]*big.Int),
+
+		numberFormat: newFormatChoice(numberKind),
+		dateFormat:   newFormatChoice(dateKind),
 	}
+}
+
+// The columns whose values show how a file writes numbers, and dates.
+var (
+	numberColumns = []column{colQuantity, colUnitPrice, colDiscount, colTotalValue, colUnitCost, colTotalCost,
+		colGrossProfit, colShippingCost}
+	dateColumns = []column{colSaleDate, colPaymentDate, colDeliveryDate}
+)
+
+// observe takes a record of the look-ahead window as evidence of the file's formats. A record
+// that cannot be split, or has the wrong number of fields, shows nothing: its values may not
+// stand in their columns.
+func (r *rowRules) observe(rec *record) {
+	if rec.broken != "" || len(rec.fields) != r.fields {
+		return
+	}
+	for _, c := range numberColumns {
+		if b := r.field(rec, c); len(b) > 0 {
+			r.numberFormat.see(b, rec.line, r.h.name(c))
+		}
+	}
+	for _, c := range dateColumns {
+		if b := r.field(rec, c); len(b) > 0 {
+			r.dateFormat.see(b, rec.line, r.h.name(c))
+		}
+	}
+}
+
+// decide settles the file's formats at the end of the look-ahead window of rows rows (whole:
+// the file ended within it). A *FormatError says why the file cannot be read one way.
+func (r *rowRules) decide(rows int, whole bool) error {
+	var reasons []string
+	for _, c := range []*formatChoice{r.numberFormat, r.dateFormat} {
+		if why := c.decide(rows, whole); why != "" {
+			reasons = append(reasons, why)
+		}
+	}
+	if len(reasons) > 0 {
+		return &FormatError{Reason: strings.Join(reasons, "; ")}
+	}
+	return nil
 }
 
 func (r *rowRules) fail(c column, format string, args ...any) {
@@ -246,7 +294,7 @@ func textProblem(b []byte) string {
 	return ""
 }
 
-// date reads an ISO YYYY-MM-DD date. Dates repeat a lot, so parsed ones are remembered.
+// date reads a date in the file's format. Dates repeat a lot, so parsed ones are remembered.
 func (r *rowRules) date(rec *record, c column) pgtype.Date {
 	b := r.field(rec, c)
 	if len(b) == 0 {
@@ -258,9 +306,9 @@ func (r *rowRules) date(rec *record, c column) pgtype.Date {
 	if d, ok := r.dates[string(b)]; ok {
 		return d
 	}
-	t, ok := parseISODate(b)
-	if !ok {
-		r.fail(c, "%q is not a date (YYYY-MM-DD)", clip(b))
+	t, err := r.readDate(b)
+	if err != nil {
+		r.fail(c, "%q %s", clip(b), err)
 		return pgtype.Date{}
 	}
 	d := pgtype.Date{Time: t, Valid: true}
@@ -270,31 +318,52 @@ func (r *rowRules) date(rec *record, c column) pgtype.Date {
 	return d
 }
 
-func parseISODate(b []byte) (time.Time, bool) {
-	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
-		return time.Time{}, false
-	}
-	num := func(s []byte) (int, bool) {
-		v := 0
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
+// readDate reads b in the file's date format, deciding it if b is the first date that tells.
+func (r *rowRules) readDate(b []byte) (time.Time, error) {
+	f := r.dateFormat.only
+	if f < 0 {
+		var err error
+		if f, err = r.dateFormat.settle(b); err != nil {
+			return time.Time{}, err
 		}
-		return v, true
 	}
-	y, ok1 := num(b[:4])
-	m, ok2 := num(b[5:7])
-	d, ok3 := num(b[8:])
-	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 {
-		return time.Time{}, false
+	t, ok := parseDate(f, b)
+	if !ok {
+		if err := r.dateFormat.mismatch(b); err != nil {
+			return time.Time{}, err
+		}
+		return time.Time{}, &valueError{"is not a date (" + r.dateFormat.names(r.dateFormat.live) + ")"}
 	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if t.Day() != d { // 2024-02-30 normalises to March
-		return time.Time{}, false
+	return t, nil
+}
+
+// number reads b in the file's number format, deciding it if b is the first number that
+// tells. A *valueError says b is written another way, or cannot tell which.
+func (r *rowRules) number(b []byte) (int64, error) {
+	f := r.numberFormat.only
+	if f < 0 {
+		var err error
+		if f, err = r.numberFormat.settle(b); err != nil {
+			return 0, err
+		}
 	}
-	return t, true
+	v, err := parseNumber(f, b)
+	if err == errNotNumber {
+		if mismatch := r.numberFormat.mismatch(b); mismatch != nil {
+			return 0, mismatch
+		}
+	}
+	return v, err
+}
+
+// numberProblem is the reason a number is refused: the format's when it is written another
+// way (or cannot tell which), else the column's own.
+func numberProblem(b []byte, err error, plain string) string {
+	var ve *valueError
+	if errors.As(err, &ve) {
+		return fmt.Sprintf("%q %s", clip(b), ve.msg)
+	}
+	return fmt.Sprintf("%q %s", clip(b), plain)
 }
 
 func (r *rowRules) quantity(rec *record) (int64, bool) {
@@ -303,9 +372,9 @@ func (r *rowRules) quantity(rec *record) (int64, bool) {
 		r.fail(colQuantity, "is required")
 		return 0, false
 	}
-	v, err := parseFixed(b)
+	v, err := r.number(b)
 	if err != nil || v%fixedScale != 0 || v < fixedScale || v/fixedScale > 1<<31-1 {
-		r.fail(colQuantity, "%q is not a whole number of at least 1", clip(b))
+		r.fail(colQuantity, "%s", numberProblem(b, err, "is not a whole number of at least 1"))
 		return 0, false
 	}
 	return v / fixedScale, true
@@ -321,10 +390,10 @@ func (r *rowRules) amount(rec *record, c column) (pgtype.Int8, bool) {
 		}
 		return pgtype.Int8{}, true
 	}
-	v, err := parseFixed(b)
+	v, err := r.number(b)
 	switch {
 	case err != nil:
-		r.fail(c, "%q is not a number", clip(b))
+		r.fail(c, "%s", numberProblem(b, err, "is not a number"))
 	case v > maxMoney || v < -maxMoney:
 		r.fail(c, "%q is too large", clip(b))
 	case v < 0 && c != colGrossProfit: // the one amount that may be negative
@@ -340,9 +409,9 @@ func (r *rowRules) discount(rec *record) (pgtype.Int8, bool) {
 	if len(b) == 0 {
 		return pgtype.Int8{}, true // no discount given: none applies
 	}
-	v, err := parseFixed(b)
+	v, err := r.number(b)
 	if err != nil || v < 0 || v > 100*fixedScale {
-		r.fail(colDiscount, "%q is not a percentage from 0 to 100", clip(b))
+		r.fail(colDiscount, "%s", numberProblem(b, err, "is not a percentage from 0 to 100"))
 		return pgtype.Int8{}, false
 	}
 	return pgtype.Int8{Int64: v, Valid: true}, true
@@ -365,14 +434,14 @@ func (r *rowRules) paymentStatus(rec *record) string {
 	switch {
 	case len(b) == 0:
 		r.fail(colPaymentStatus, "is required")
-	case bytes.EqualFold(b, []byte("paid")):
+	case bytes.EqualFold(b, []byte("paid")), bytes.EqualFold(b, []byte("pago")):
 		return "Paid"
-	case bytes.EqualFold(b, []byte("pending")):
+	case bytes.EqualFold(b, []byte("pending")), bytes.EqualFold(b, []byte("pendente")):
 		return "Pending"
-	case bytes.EqualFold(b, []byte("canceled")), bytes.EqualFold(b, []byte("cancelled")):
+	case bytes.EqualFold(b, []byte("canceled")), bytes.EqualFold(b, []byte("cancelled")), bytes.EqualFold(b, []byte("cancelado")):
 		return "Canceled"
 	default:
-		r.fail(colPaymentStatus, "%q is not Paid, Pending or Canceled", clip(b))
+		r.fail(colPaymentStatus, "%q is not Paid, Pending or Canceled (Pago, Pendente, Cancelado)", clip(b))
 	}
 	return ""
 }

@@ -121,6 +121,14 @@ func drainTransform(t testing.TB, tr *Transform) ([]Sale, []Reject) {
 	return sales, rejects
 }
 
+// rulesIn are row rules for a file whose formats are decided.
+func rulesIn(h *Header, number, date int) *rowRules {
+	r := newRowRules(h)
+	r.numberFormat.narrow(1 << number)
+	r.dateFormat.narrow(1 << date)
+	return r
+}
+
 func isoDate(s string) pgtype.Date {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
@@ -159,7 +167,10 @@ func TestRowRules(t *testing.T) {
 		{name: "month 0", set: fieldRow{colSaleDate: "2024-00-10"}, col: colSaleDate, reason: "is not a date"},
 		{name: "day 0", set: fieldRow{colSaleDate: "2024-01-00"}, col: colSaleDate, reason: "is not a date"},
 		{name: "year 0", set: fieldRow{colSaleDate: "0000-01-01"}, col: colSaleDate, reason: "is not a date"},
-		{name: "bad payment date", set: fieldRow{colPaymentDate: "18/03/2024"}, col: colPaymentDate, reason: "is not a date"},
+		{name: "payment date day first", set: fieldRow{colPaymentDate: "18/03/2024"}, col: colPaymentDate,
+			reason: `"18/03/2024" is written as DD/MM/YYYY, but this file writes dates as YYYY-MM-DD`},
+		{name: "payment date either way", set: fieldRow{colPaymentDate: "03/03/2024"}, col: colPaymentDate,
+			reason: `"03/03/2024" is written as DD/MM/YYYY or MM/DD/YYYY, but this file writes dates as YYYY-MM-DD`},
 		{name: "bad delivery date", set: fieldRow{colDeliveryDate: "2024-02-30"}, col: colDeliveryDate, reason: "is not a date"},
 		{name: "paid on the sale day", set: fieldRow{colPaymentDate: "2024-03-16"}},
 		{name: "paid the day before", set: fieldRow{colPaymentDate: "2024-03-15"}, col: colPaymentDate, reason: "2024-03-15 is before the sale date"},
@@ -188,7 +199,13 @@ func TestRowRules(t *testing.T) {
 		{name: "negative unit cost", set: fieldRow{colUnitCost: "-62.78"}, col: colUnitCost, reason: "is negative"},
 		{name: "negative total cost", set: fieldRow{colTotalCost: "-251.12"}, col: colTotalCost, reason: "is negative"},
 		{name: "negative shipping", set: fieldRow{colShippingCost: "-10.38"}, col: colShippingCost, reason: "is negative"},
-		{name: "decimal comma", set: fieldRow{colShippingCost: "10,38"}, col: colShippingCost, reason: `"10,38" is not a number`},
+		{name: "decimal comma", set: fieldRow{colShippingCost: "10,38"}, col: colShippingCost,
+			reason: `"10,38" is written as 1.234,56, but this file writes numbers as 1234.56`},
+		{name: "grouped quantity", set: fieldRow{colQuantity: "1.000.000"}, col: colQuantity,
+			reason: `"1.000.000" is written as 1.234,56, but this file writes numbers as 1234.56`},
+		{name: "comma discount", set: fieldRow{colDiscount: "12,5"}, col: colDiscount,
+			reason: `"12,5" is written as 1.234,56, but this file writes numbers as 1234.56`},
+		{name: "neither way", set: fieldRow{colShippingCost: "1,234.56"}, col: colShippingCost, reason: `"1,234.56" is not a number`},
 		{name: "currency sign", set: fieldRow{colUnitPrice: "$116.54"}, col: colUnitPrice, reason: "is not a number"},
 		{name: "too large", set: fieldRow{colShippingCost: "100000000000.01"}, col: colShippingCost, reason: "is too large"},
 		{name: "largest amount", set: fieldRow{colShippingCost: "100000000000"}, check: func(t *testing.T, s Sale) {
@@ -260,7 +277,11 @@ func TestRowRules(t *testing.T) {
 		{name: "status CANCELLED", set: fieldRow{colPaymentStatus: "CANCELLED"}, check: expectStatus("Canceled")},
 		{name: "status trimmed", set: fieldRow{colPaymentStatus: "  Paid "}, check: expectStatus("Paid")},
 		{name: "status Refunded", set: fieldRow{colPaymentStatus: "Refunded"}, col: colPaymentStatus, reason: `"Refunded" is not Paid, Pending or Canceled`},
-		{name: "status Paid.", set: fieldRow{colPaymentStatus: "Paid."}, col: colPaymentStatus, reason: "is not Paid, Pending or Canceled"},
+		{name: "status Paid.", set: fieldRow{colPaymentStatus: "Paid."}, col: colPaymentStatus, reason: "is not Paid, Pending or Canceled (Pago, Pendente, Cancelado)"},
+		{name: "status Pago", set: fieldRow{colPaymentStatus: "Pago"}, check: expectStatus("Paid")},
+		{name: "status PENDENTE", set: fieldRow{colPaymentStatus: "PENDENTE"}, check: expectStatus("Pending")},
+		{name: "status cancelado", set: fieldRow{colPaymentStatus: "cancelado"}, check: expectStatus("Canceled")},
+		{name: "status Estornado", set: fieldRow{colPaymentStatus: "Estornado"}, col: colPaymentStatus, reason: `"Estornado" is not Paid, Pending or Canceled`},
 
 		// Text: trimmed, at most 200 characters, no control characters but tabs and line breaks.
 		{name: "text trimmed", set: fieldRow{colProductName: " \tSmartphone  ", colSaleID: "  ORD-1 "}, check: func(t *testing.T, s Sale) {
@@ -305,7 +326,7 @@ func TestRowRules(t *testing.T) {
 	h := fullDisplayHeader(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rules := newRowRules(h)
+			rules := rulesIn(h, numberPoint, dateISO)
 			s, rej := rules.check(validRow().with(tt.set).record(h, 7))
 			if tt.reason == "" {
 				if rej != nil {
@@ -330,6 +351,110 @@ func TestRowRules(t *testing.T) {
 			}
 			if tt.not != "" && strings.Contains(rej.Reason, tt.not) {
 				t.Errorf("reason %q contains %q", rej.Reason, tt.not)
+			}
+		})
+	}
+}
+
+// brazilianRow is validRow as a Brazilian spreadsheet writes it.
+func brazilianRow() fieldRow {
+	return validRow().with(fieldRow{
+		colSaleDate: "16/03/2024", colUnitPrice: "116,54", colTotalValue: "396,24", colUnitCost: "62,78",
+		colTotalCost: "251,12", colGrossProfit: "145,12", colPaymentStatus: "Pago", colPaymentDate: "18/03/2024",
+		colShippingCost: "10,38", colDeliveryDate: "20/03/2024",
+	})
+}
+
+// The rules of a file decided as decimal comma and day first (or month first): each value is
+// read that way, or refused saying how it is written.
+func TestRowRulesInOtherFormats(t *testing.T) {
+	type tc struct {
+		name       string
+		row        fieldRow
+		col        column
+		reason     string // a substring of the reason; empty when the row must pass
+		check      func(t *testing.T, s Sale)
+		monthFirst bool
+	}
+	pt := brazilianRow()
+	grand := fieldRow{colQuantity: "10", colUnitPrice: "1.116,54", colDiscount: "0", colTotalValue: "11.165,40",
+		colUnitCost: "1.000", colTotalCost: "10.000,00", colGrossProfit: "1.165,4"}
+	tests := []tc{
+		{name: "good row", row: pt, check: func(t *testing.T, s Sale) {
+			expectEq(t, "SaleDate", s.SaleDate, isoDate("2024-03-16"))
+			expectEq(t, "DeliveryDate", s.DeliveryDate, isoDate("2024-03-20"))
+			expectEq(t, "UnitPriceCents", s.UnitPriceCents, int64(11654))
+			expectEq(t, "GrossProfitCents", s.GrossProfitCents, pgtype.Int8{Int64: 14512, Valid: true})
+			expectEq(t, "PaymentStatus", s.PaymentStatus, "Paid")
+		}},
+		{name: "thousands grouped or not", row: pt.with(grand), check: func(t *testing.T, s Sale) {
+			expectEq(t, "UnitPriceCents", s.UnitPriceCents, int64(111654))
+			expectEq(t, "UnitCostCents", s.UnitCostCents, pgtype.Int8{Int64: 100000, Valid: true}) // "1.000" is a thousand here
+			expectEq(t, "TotalValueCents", s.TotalValueCents, int64(1116540))
+		}},
+		{name: "ungrouped", row: pt.with(grand).with(fieldRow{colUnitPrice: "1116,54", colTotalValue: "11165,4"})},
+		{name: "quantity 4,0", row: pt.with(fieldRow{colQuantity: "4,0"}), check: func(t *testing.T, s Sale) { expectEq(t, "Quantity", s.Quantity, int32(4)) }},
+		{name: "quantity 1.000", row: pt.with(fieldRow{colQuantity: "1.000", colUnitPrice: "1", colDiscount: "", colTotalValue: "1.000",
+			colUnitCost: "", colTotalCost: "", colGrossProfit: ""}), check: func(t *testing.T, s Sale) { expectEq(t, "Quantity", s.Quantity, int32(1000)) }},
+		{name: "discount 12,5", row: pt.with(fieldRow{colDiscount: "12,5", colTotalValue: "407,89", colGrossProfit: "156,77"}), check: func(t *testing.T, s Sale) {
+			expectDiscount(t, s.DiscountPct, 125_000)
+		}},
+		{name: "negative gross profit", row: pt.with(fieldRow{colUnitCost: "120,0025", colTotalCost: "480,01", colGrossProfit: "-83,77"}), check: func(t *testing.T, s Sale) {
+			expectEq(t, "GrossProfitCents", s.GrossProfitCents, pgtype.Int8{Int64: -8377, Valid: true})
+		}},
+		{name: "more decimals round", row: pt.with(fieldRow{colShippingCost: "10,385"}), check: func(t *testing.T, s Sale) {
+			expectEq(t, "ShippingCostCents", s.ShippingCostCents, pgtype.Int8{Int64: 1039, Valid: true})
+		}},
+		{name: "one-digit day and month", row: pt.with(fieldRow{colPaymentDate: "18/3/2024", colDeliveryDate: "20/3/2024"})},
+		{name: "a point decimal", row: pt.with(fieldRow{colUnitPrice: "116.54"}), col: colUnitPrice,
+			reason: `Unit Price: "116.54" is written as 1234.56, but this file writes numbers as 1.234,56`},
+		{name: "a point decimal in the quantity", row: pt.with(fieldRow{colQuantity: "4.5"}), col: colQuantity,
+			reason: `"4.5" is written as 1234.56, but this file writes numbers as 1.234,56`},
+		{name: "a group of two", row: pt.with(fieldRow{colShippingCost: "1.23,45"}), col: colShippingCost, reason: `"1.23,45" is not a number`},
+		{name: "a group of four", row: pt.with(fieldRow{colShippingCost: "1.2345"}), col: colShippingCost,
+			reason: `"1.2345" is written as 1234.56, but this file writes numbers as 1.234,56`},
+		{name: "two commas", row: pt.with(fieldRow{colShippingCost: "1,2,3"}), col: colShippingCost, reason: `"1,2,3" is not a number`},
+		{name: "an exponent", row: pt.with(fieldRow{colShippingCost: "1e3"}), col: colShippingCost, reason: `"1e3" is written as 1234.56`},
+		{name: "negative price", row: pt.with(fieldRow{colUnitPrice: "-116,54"}), col: colUnitPrice, reason: `"-116,54" is negative`},
+		{name: "discount over 100", row: pt.with(fieldRow{colDiscount: "100,5"}), col: colDiscount, reason: `"100,5" is not a percentage from 0 to 100`},
+		{name: "an ISO date", row: pt.with(fieldRow{colSaleDate: "2024-03-16"}), col: colSaleDate,
+			reason: `Sale Date: "2024-03-16" is written as YYYY-MM-DD, but this file writes dates as DD/MM/YYYY`},
+		{name: "a month-first date", row: pt.with(fieldRow{colDeliveryDate: "03/20/2024"}), col: colDeliveryDate,
+			reason: `"03/20/2024" is written as MM/DD/YYYY, but this file writes dates as DD/MM/YYYY`},
+		{name: "no such day", row: pt.with(fieldRow{colSaleDate: "30/02/2024"}), col: colSaleDate, reason: `"30/02/2024" is not a date (DD/MM/YYYY)`},
+		{name: "a two-digit year", row: pt.with(fieldRow{colSaleDate: "16/03/24"}), col: colSaleDate, reason: `"16/03/24" is not a date (DD/MM/YYYY)`},
+		{name: "paid before the sale", row: pt.with(fieldRow{colPaymentDate: "15/03/2024"}), col: colPaymentDate, reason: "2024-03-15 is before the sale date"},
+		{name: "total off", row: pt.with(fieldRow{colTotalValue: "396,30"}), col: colTotalValue,
+			reason: "396.30 is not quantity × unit price × (1 − discount/100) = 396.2360 (± 0.01)"},
+
+		{name: "month first", monthFirst: true, row: pt.with(fieldRow{colSaleDate: "3/16/2024", colPaymentDate: "03/18/2024", colDeliveryDate: "3/20/2024"}),
+			check: func(t *testing.T, s Sale) { expectEq(t, "SaleDate", s.SaleDate, isoDate("2024-03-16")) }},
+		{name: "month first, a day-first date", monthFirst: true, row: pt.with(fieldRow{colSaleDate: "3/16/2024", colPaymentDate: "18/03/2024", colDeliveryDate: ""}),
+			col: colPaymentDate, reason: `"18/03/2024" is written as DD/MM/YYYY, but this file writes dates as MM/DD/YYYY`},
+	}
+	h := fullDisplayHeader(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dates := dateDayFirst
+			if tt.monthFirst {
+				dates = dateMonthFirst
+			}
+			s, rej := rulesIn(h, numberComma, dates).check(tt.row.record(h, 3))
+			if tt.reason == "" {
+				if rej != nil {
+					t.Fatalf("rejected: %s: %s", rej.Column, rej.Reason)
+				}
+				if tt.check != nil {
+					tt.check(t, s)
+				}
+				return
+			}
+			if rej == nil {
+				t.Fatalf("passed, want a reject for %s: %s", columns[tt.col].display, tt.reason)
+			}
+			expectEq(t, "Column", rej.Column, columns[tt.col].display)
+			if !strings.Contains(rej.Reason, tt.reason) {
+				t.Errorf("reason %q does not contain %q", rej.Reason, tt.reason)
 			}
 		})
 	}
@@ -515,8 +640,8 @@ func TestFixturesPassEveryRule(t *testing.T) {
 		if len(tr.Header().Unknown) != 0 {
 			t.Errorf("%s: unknown columns %q", filepath.Base(path), tr.Header().Unknown)
 		}
-		if tr.Encoding() != EncodingUTF8 || tr.Delimiter() != "," {
-			t.Errorf("%s: encoding %s, delimiter %s", filepath.Base(path), tr.Encoding(), tr.Delimiter())
+		if tr.Encoding() != EncodingUTF8 || tr.Delimiter() != "," || tr.NumberFormat() != NumberPoint || tr.DateFormat() != DateISO {
+			t.Errorf("%s: encoding %s, delimiter %s, formats %s %s", filepath.Base(path), tr.Encoding(), tr.Delimiter(), tr.NumberFormat(), tr.DateFormat())
 		}
 		for i, s := range sales {
 			if s.Line != int64(i+2) {

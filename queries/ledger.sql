@@ -42,6 +42,8 @@ UPDATE ingested_files SET
     unknown_columns = $13,
     error           = $14,
     etag            = $15,
+    number_format   = $16,
+    date_format     = $17,
     finished_at     = clock_timestamp()
 WHERE id = $1;
 

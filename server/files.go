@@ -131,6 +131,7 @@ func fileOf(f db.IngestedFile) api.File {
 		SizeBytes: f.SizeBytes, Status: f.Status, LoadPath: f.LoadPath,
 		RowsTotal: f.RowsTotal, RowsLoaded: f.RowsLoaded, RowsRejected: f.RowsRejected, RowsDuplicate: f.RowsDuplicate,
 		HeaderShape: f.HeaderShape, Encoding: f.Encoding, Delimiter: f.Delimiter,
+		NumberFormat: f.NumberFormat, DateFormat: f.DateFormat,
 		UnknownColumns: f.UnknownColumns, Error: f.Error,
 		EventTime: timePtr(f.EventTime), StartedAt: f.StartedAt.Time.UTC(), FinishedAt: f.FinishedAt.Time.UTC(),
 	}

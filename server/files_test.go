@@ -26,6 +26,9 @@ func TestFilesArePagedNewestFirst(t *testing.T) {
 				f.UnknownColumns == nil || f.FinishedAt.IsZero() {
 				t.Errorf("file %+v", f)
 			}
+			if f.NumberFormat != "1234.56" || f.DateFormat != "YYYY-MM-DD" { // as decided from the file's values
+				t.Errorf("file %d: formats %q, %q", f.ID, f.NumberFormat, f.DateFormat)
+			}
 		}
 		if page.NextBefore == 0 {
 			if len(page.Files) > 10 || pages != 3 {

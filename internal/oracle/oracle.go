@@ -4,9 +4,10 @@
 // that a test of theirs cannot agree with a mistake of their own.
 //
 // It reads the shapes the original generator wrote (display and snake_case headers, UTF-8,
-// comma-separated) and checks what it can without salespulse's rules: a positive whole
-// quantity, a known payment status, and quantity × price × (1 − discount %) within a cent of
-// the total. The first occurrence of a sale id wins; a later one with other figures is an
+// comma-separated), and with a Dialect the files of a spreadsheet in Portuguese (Windows-1252
+// or Mac Roman, semicolons, 1.234,56, DD/MM/YYYY, Pago/Pendente/Cancelado), and checks what it can without
+// salespulse's rules: a positive whole quantity, a known payment status, and quantity × price
+// × (1 − discount %) within a cent of the total. The first occurrence of a sale id wins; a later one with other figures is an
 // error, because the expected result would then depend on the order the files load in.
 package oracle
 
@@ -19,7 +20,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Sale is one valid sale; money in cents, rounded half away from zero.
@@ -42,21 +46,31 @@ type Inputs struct {
 func New() *Inputs { return &Inputs{sales: map[string]Sale{}} }
 
 // columns maps what the oracle reads to the normalised header names of both shapes.
+// and of a spreadsheet in Portuguese.
 var columns = map[string][]string{
-	"date":     {"saledate"},
-	"id":       {"saleid"},
-	"product":  {"productname"},
-	"category": {"productcategory"},
-	"quantity": {"quantitysold"},
-	"price":    {"unitprice"},
-	"discount": {"discount"},
-	"total":    {"totalvaluewithdiscount", "totalvalue"},
-	"cost":     {"totalcost"},
-	"profit":   {"grossprofit"},
-	"status":   {"paymentstatus"},
-	"channel":  {"saleschannel"},
-	"region":   {"salesregion"},
-	"rep":      {"salesrepresentative", "salesrep"},
+	"date":     {"saledate", "datadavenda"},
+	"id":       {"saleid", "iddavenda"},
+	"product":  {"productname", "nomedoproduto", "produto"},
+	"category": {"productcategory", "categoriadoproduto", "categoria"},
+	"quantity": {"quantitysold", "quantidadevendida", "quantidade"},
+	"price":    {"unitprice", "preçounitário"},
+	"discount": {"discount", "desconto"},
+	"total":    {"totalvaluewithdiscount", "totalvalue", "valortotalcomdesconto", "valortotal"},
+	"cost":     {"totalcost", "custototal"},
+	"profit":   {"grossprofit", "lucrobruto"},
+	"status":   {"paymentstatus", "statusdopagamento"},
+	"channel":  {"saleschannel", "canaldevendas"},
+	"region":   {"salesregion", "regiãodevendas"},
+	"rep":      {"salesrepresentative", "salesrep", "representantedevendas", "vendedor"},
+}
+
+// Dialect is how a file is written, when not as the original generator wrote its files.
+type Dialect struct {
+	Comma        rune             // the field delimiter; 0 means ','
+	Charmap      *charmap.Charmap // the bytes' single-byte encoding (Windows-1252, Mac Roman); nil means UTF-8
+	CROnly       bool             // lines end with CR alone
+	DecimalComma bool             // numbers are written 1.234,56, not 1234.56
+	DayFirst     bool             // dates are written DD/MM/YYYY, not YYYY-MM-DD
 }
 
 // AddFile reads a file; the test fails on a file the oracle cannot read.
@@ -71,9 +85,24 @@ func (in *Inputs) AddFile(t testing.TB, path string) {
 	}
 }
 
-// Add reads one file's bytes.
-func (in *Inputs) Add(data []byte) error {
+// Add reads one file's bytes, written as the original generator wrote its files.
+func (in *Inputs) Add(data []byte) error { return in.AddAs(data, Dialect{}) }
+
+// AddAs reads one file's bytes, written in the dialect given.
+func (in *Inputs) AddAs(data []byte, d Dialect) error {
+	if d.Charmap != nil {
+		var err error
+		if data, err = d.Charmap.NewDecoder().Bytes(data); err != nil {
+			return err
+		}
+	}
+	if d.CROnly {
+		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	}
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	if d.Comma != 0 {
+		r.Comma = d.Comma
+	}
 	header, err := r.Read()
 	if err != nil {
 		return fmt.Errorf("header: %w", err)
@@ -105,7 +134,7 @@ func (in *Inputs) Add(data []byte) error {
 		}
 		in.Rows++
 		get := func(name string) string { return strings.TrimSpace(rec[idx[name]]) }
-		s, ok := readSale(get)
+		s, ok := readSale(get, d)
 		if !ok {
 			in.Rejects++
 			continue
@@ -123,12 +152,13 @@ func (in *Inputs) Add(data []byte) error {
 }
 
 // readSale applies the oracle's checks to a row.
-func readSale(get func(string) string) (Sale, bool) {
+func readSale(get func(string) string, d Dialect) (Sale, bool) {
 	s := Sale{
-		ID: strings.ToLower(get("id")), Date: get("date"), Category: get("category"), Region: get("region"),
+		ID: strings.ToLower(get("id")), Date: d.date(get("date")), Category: get("category"), Region: get("region"),
 		Channel: get("channel"), Product: get("product"), Rep: get("rep"), Status: status(get("status")),
 	}
-	qty, price, disc, total := decimal(get("quantity")), decimal(get("price")), decimal(get("discount")), decimal(get("total"))
+	decimal := func(name string) *big.Rat { return decimal(d.number(get(name))) }
+	qty, price, disc, total := decimal("quantity"), decimal("price"), decimal("discount"), decimal("total")
 	if qty == nil || price == nil || disc == nil || total == nil || !qty.IsInt() || qty.Sign() <= 0 || s.Status == "" {
 		return s, false
 	}
@@ -138,10 +168,10 @@ func readSale(get func(string) string) (Sale, bool) {
 		return s, false
 	}
 	s.Quantity, s.Total = qty.Num().Int64(), Cents(total)
-	if c := decimal(get("cost")); c != nil {
+	if c := decimal("cost"); c != nil {
 		s.Cost = Cents(c)
 	}
-	if p := decimal(get("profit")); p != nil {
+	if p := decimal("profit"); p != nil {
 		s.Profit = Cents(p)
 	}
 	return s, true
@@ -149,14 +179,34 @@ func readSale(get func(string) string) (Sale, bool) {
 
 func status(s string) string {
 	switch strings.ToLower(s) {
-	case "paid":
+	case "paid", "pago":
 		return "Paid"
-	case "pending":
+	case "pending", "pendente":
 		return "Pending"
-	case "canceled", "cancelled":
+	case "canceled", "cancelled", "cancelado":
 		return "Canceled"
 	}
 	return ""
+}
+
+// number is a number of the dialect as big.Rat reads them: 1.234,56 becomes 1234.56.
+func (d Dialect) number(s string) string {
+	if !d.DecimalComma {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), ",", ".")
+}
+
+// date is a date of the dialect as YYYY-MM-DD; one it cannot read stays as written.
+func (d Dialect) date(s string) string {
+	if !d.DayFirst {
+		return s
+	}
+	t, err := time.Parse("02/01/2006", s)
+	if err != nil {
+		return s
+	}
+	return t.Format(time.DateOnly)
 }
 
 func decimal(s string) *big.Rat {

@@ -83,6 +83,8 @@ UPDATE ingested_files SET
     unknown_columns = $13,
     error           = $14,
     etag            = $15,
+    number_format   = $16,
+    date_format     = $17,
     finished_at     = clock_timestamp()
 WHERE id = $1
 `
@@ -103,6 +105,8 @@ type FinishFileParams struct {
 	UnknownColumns []string
 	Error          string
 	Etag           string
+	NumberFormat   string
+	DateFormat     string
 }
 
 // Settles the ledger row: outcome, counts, what the file looked like, and when it finished.
@@ -123,6 +127,8 @@ func (q *Queries) FinishFile(ctx context.Context, arg FinishFileParams) error {
 		arg.UnknownColumns,
 		arg.Error,
 		arg.Etag,
+		arg.NumberFormat,
+		arg.DateFormat,
 	)
 	return err
 }

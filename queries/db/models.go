@@ -30,6 +30,8 @@ type IngestedFile struct {
 	EventTime      pgtype.Timestamptz
 	StartedAt      pgtype.Timestamptz
 	FinishedAt     pgtype.Timestamptz
+	NumberFormat   string
+	DateFormat     string
 }
 
 type RejectedRow struct {

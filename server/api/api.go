@@ -216,6 +216,8 @@ type File struct {
 	HeaderShape    string     `json:"header_shape,omitempty"`
 	Encoding       string     `json:"encoding,omitempty"`
 	Delimiter      string     `json:"delimiter,omitempty"`
+	NumberFormat   string     `json:"number_format,omitempty"` // 1234.56 or 1.234,56, as decided from the file
+	DateFormat     string     `json:"date_format,omitempty"`   // YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY
 	UnknownColumns []string   `json:"unknown_columns"`
 	Error          string     `json:"error,omitempty"`
 	EventTime      *time.Time `json:"event_time,omitempty"`
