@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X salespulse/internal/cli.version=$(VERSION)
 
-.PHONY: build demo test vet compose-check generate fuzz bench bench-load bench-worker bench-freshness bench-kpi bench-fanout clean
+.PHONY: build demo test vet compose-check generate fuzz proof clean
 
 build: web ## the salespulse binary
 	$(GO) build -ldflags '$(LDFLAGS)' -o salespulse .
@@ -35,23 +35,8 @@ generate: ## regenerate the sqlc code after changing schema/ or queries/
 fuzz: ## a long fuzz run of the CSV row reader
 	$(GO) test -run '^$$' -fuzz '^FuzzTransform$$' -fuzztime 10m ./etl
 
-bench-load: ## load of 1,000,000 rows against psql \copy of the same file; memory for 10x
-	scripts/bench-load.sh
-
-bench-worker: ## event-to-commit lag (20 files of 1,000 rows); worker path against local load (1,000,000 rows)
-	$(GO) test ./etl -run '^$$' -bench 'EventToCommit|WorkerThroughput' -benchtime 1x
-
-bench-freshness: web ## demo stack: PUT of a 1,000-row file to the snapshot naming it, 20 files
-	$(GO) test ./internal/cli -run '^$$' -bench Freshness -benchtime 1x
-
-bench-kpi: ## KPI snapshot latency with 10 million sales (builds them once, about 15 minutes)
-	scripts/bench-kpi.sh
-
-bench-fanout: ## 10,000 WebSocket clients, then a file loads
-	scripts/bench-fanout.sh
-
-proof: web ## every benchmark and fault test, report in docs/PERFORMANCE.md (about an hour; PROOF_QUICK=1 for a fast check, see scripts/proof.sh)
-	scripts/proof.sh
+proof: web ## every benchmark and fault test, report in docs/PERFORMANCE.md (about two hours, more the first time: it builds two databases of 10 million sales; PROOF_QUICK=1 for a fast check of the machinery; SECTIONS=load,push for some)
+	$(GO) run ./internal/proof/run $(if $(SECTIONS),-sections $(SECTIONS))
 
 clean:
 	rm -f salespulse ui/web/app.wasm ui/web/app.wasm.gz ui/web/echarts.min.js

@@ -21,15 +21,16 @@ type readiness struct {
 	Database  string     `json:"database"`
 	Schema    string     `json:"schema"`    // current, or pending when migrations remain
 	Listening bool       `json:"listening"` // the LISTEN connection is up (informative: pushes resume when it is)
+	KPIs      string     `json:"kpis"`      // ready, or loading while the sales are read at start
 	Error     *api.Error `json:"error,omitempty"`
 }
 
-// handleReadyz is GET /readyz: the database answers and its schema is current. A
-// load balancer takes a replica out of rotation while it is not.
+// handleReadyz is GET /readyz: the database answers, its schema is current and the KPIs are
+// read. A load balancer takes a replica out of rotation while it is not.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	res := readiness{Status: "ok", Database: "ok", Schema: "current", Listening: s.listener.connected.Load()}
+	res := readiness{Status: "ok", Database: "ok", Schema: "current", Listening: s.listener.connected.Load(), KPIs: "ready"}
 	fail := func(msg string) {
 		res.Status = "unavailable"
 		res.Error = &api.Error{Code: api.CodeUnavailable, Message: msg}
@@ -45,6 +46,12 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	} else if pending {
 		res.Schema = "pending"
 		fail("migrations are pending; run salespulse migrate")
+	}
+	if !s.ready() {
+		res.KPIs = "loading"
+		if res.Error == nil {
+			fail("the sales are still being read")
+		}
 	}
 	status := http.StatusOK
 	if res.Status != "ok" {

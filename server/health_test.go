@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"salespulse/etl"
 	"salespulse/internal/poll"
@@ -35,6 +36,12 @@ func testutilCounter(t *testing.T, s *Server, name string) float64 {
 		}
 	}
 	return -1
+}
+
+// snapshotsMade is the snapshots counter of one way of making them.
+func snapshotsMade(t *testing.T, s *Server, how string) float64 {
+	t.Helper()
+	return testutil.ToFloat64(s.metrics.snapshots.WithLabelValues(how))
 }
 
 func TestHealthReadinessAndMetrics(t *testing.T) {

@@ -17,11 +17,11 @@ import (
 type metrics struct {
 	reg *prometheus.Registry
 
-	loadSeconds     prometheus.Histogram // finished_at − started_at of each file committed
-	eventLag        prometheus.Histogram // finished_at − event_time: from the S3 event to the commit
-	pushLatency     prometheus.Histogram // change noticed → snapshot frame written to a client
-	snapshotSeconds prometheus.Histogram // one snapshot computed
-	restamped       prometheus.Counter   // snapshots a change left alone, restamped rather than computed
+	loadSeconds     prometheus.Histogram   // finished_at − started_at of each file committed
+	eventLag        prometheus.Histogram   // finished_at − event_time: from the S3 event to the commit
+	pushLatency     prometheus.Histogram   // change noticed → snapshot frame written to a client
+	snapshotSeconds prometheus.Histogram   // one snapshot computed
+	snapshots       *prometheus.CounterVec // snapshots made, by how: computed, updated (a change folded in), restamped
 	notifications   prometheus.Counter
 	dropped         prometheus.Counter // WebSocket clients dropped for falling behind
 }
@@ -41,12 +41,12 @@ func newMetrics(pool *pgxpool.Pool, clients func() int, log *slog.Logger) *metri
 		Buckets: prometheus.ExponentialBucketsRange(0.001, 10, 24), // 1 ms to 10 s, about 1.5× apart
 	})
 	m.snapshotSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "salespulse_snapshot_compute_seconds", Help: "Time to compute one KPI snapshot from the KPI engine.",
+		Name: "salespulse_snapshot_compute_seconds", Help: "Time to compute one KPI snapshot from the KPI engine, or to update one with a change.",
 		Buckets: prometheus.ExponentialBucketsRange(0.0005, 5, 24),
 	})
-	m.restamped = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "salespulse_snapshots_restamped_total", Help: "Snapshots a change left alone, restamped with the newest file rather than computed again.",
-	})
+	m.snapshots = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "salespulse_snapshots_total", Help: "Snapshots made, by how: computed from the engine's state, updated with a change's sums, or restamped (a change that left the view alone).",
+	}, []string{"how"})
 	m.notifications = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "salespulse_notifications_total", Help: "Notifications of committed files received on the LISTEN connection.",
 	})
@@ -54,7 +54,7 @@ func newMetrics(pool *pgxpool.Pool, clients func() int, log *slog.Logger) *metri
 		Name: "salespulse_ws_dropped_total", Help: "WebSocket clients dropped because their send queue was full or a write failed.",
 	})
 	m.reg.MustRegister(
-		m.loadSeconds, m.eventLag, m.pushLatency, m.snapshotSeconds, m.restamped, m.notifications, m.dropped,
+		m.loadSeconds, m.eventLag, m.pushLatency, m.snapshotSeconds, m.snapshots, m.notifications, m.dropped,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "salespulse_ws_clients", Help: "WebSocket clients connected.",
 		}, func() float64 { return float64(clients()) }),

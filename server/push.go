@@ -143,9 +143,8 @@ func (s *Server) renew(ctx context.Context, key string, q query, fp kpi.Footprin
 	start := time.Now()
 	v := s.engine.Refresh(old.view, fp)
 	v.Snap.Seq = s.seq.Add(1)
-	if v.How == kpi.Untouched {
-		s.metrics.restamped.Inc()
-	} else {
+	s.metrics.snapshots.WithLabelValues(v.How.String()).Inc()
+	if v.How != kpi.Untouched {
 		s.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
 	}
 	return s.cache.adopt(key, old, v)

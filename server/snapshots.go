@@ -22,6 +22,7 @@ func (s *Server) computeSnapshot(ctx context.Context, q query) (*kpi.View, error
 	start := time.Now()
 	v := s.engine.View(q)
 	v.Snap.Seq = s.seq.Add(1)
+	s.metrics.snapshots.WithLabelValues(v.How.String()).Inc()
 	s.metrics.snapshotSeconds.Observe(time.Since(start).Seconds())
 	return v, nil
 }

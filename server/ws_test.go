@@ -114,12 +114,12 @@ func TestPushRestampsTheViewsAChangeLeavesAlone(t *testing.T) {
 	subscribe(t, cp, past)
 	subscribe(t, co, open)
 	beforePast, beforeOpen := snapshot(t, cp, 5*time.Second), snapshot(t, co, 5*time.Second)
-	restamped := testutilCounter(t, srv, "salespulse_snapshots_restamped_total")
+	restamped := snapshotsMade(t, srv, "restamped")
 
 	dirty()
 	res := loadFiles(t, generated(t, 300, 606, "2024-10-31", 0))[0]
 	afterPast, afterOpen := snapshot(t, cp, 2*time.Second), snapshot(t, co, 2*time.Second)
-	if n := testutilCounter(t, srv, "salespulse_snapshots_restamped_total"); n != restamped+1 {
+	if n := snapshotsMade(t, srv, "restamped"); n != restamped+1 {
 		t.Errorf("restamped snapshots went from %v to %v, want one more", restamped, n)
 	}
 	if afterPast.Seq <= beforePast.Seq || afterPast.LastFileID != res.FileID || afterPast.DataRange.To != "2024-10-31" {

@@ -117,3 +117,44 @@ func TestLoadMatrix(t *testing.T) {
 		Table:     table,
 	})
 }
+
+// TestLoadMemoryIsFlat loads a file of MEMORY_ROWS rows (10 million, about 2 GB) and one ten
+// times smaller, each into a fresh database, and compares the maximum resident set sizes.
+func TestLoadMemoryIsFlat(t *testing.T) {
+	proof.Enabled(t)
+	rows := proof.Int("MEMORY_ROWS", 200_000, 10_000_000)
+	dir := t.TempDir()
+	type run struct {
+		rows       int
+		bytes, rss int64
+		took       time.Duration
+	}
+	var runs []run
+	for _, n := range []int{rows / 10, rows} {
+		csv := filepath.Join(dir, "mem.csv")
+		if g := bin.Run(t, nil, "generate", "--rows", fmt.Sprint(n), "--seed", "43", "--date", "2024-06-03", "--out", csv); g.Code != 0 {
+			t.Fatalf("generate: %s", g.Stderr)
+		}
+		st, _ := os.Stat(csv)
+		url := freshDB(t, "bench_memory")
+		if m := bin.Run(t, []string{"DATABASE_URL=" + url}, "migrate"); m.Code != 0 {
+			t.Fatalf("migrate: %s", m.Stderr)
+		}
+		took, rss, out := timed(t, []string{"DATABASE_URL=" + url}, bin.Path, "load", "--json", csv)
+		if !strings.Contains(out, `"status":"loaded"`) {
+			t.Fatalf("load: %s", out)
+		}
+		runs = append(runs, run{n, st.Size(), rss, took})
+		os.Remove(csv)
+	}
+	admin(t, "DROP DATABASE IF EXISTS bench_memory WITH (FORCE)")
+	small, big := runs[0], runs[1]
+	proof.Record(t, proof.Result{
+		Item:      "ETL: memory for a large file",
+		Done:      fmt.Sprintf("`salespulse load` of a %d-row file (%d MB) and of one ten times smaller (%d MB), each into a fresh database", big.rows, big.bytes/1e6, small.bytes/1e6),
+		Checked:   "both loaded whole; maximum resident set size of the process (getrusage)",
+		Figure:    fmt.Sprintf("%d MB max RSS for %d MB (%s)", big.rss/1e6, big.bytes/1e6, secs(big.took)),
+		Reference: fmt.Sprintf("%d MB max RSS for the file ten times smaller", small.rss/1e6),
+		Target:    "< 200 MB, flat in file size", Met: big.rss < 200e6 && float64(big.rss) < 1.25*float64(small.rss),
+	})
+}

@@ -9,6 +9,7 @@ import (
 	"salespulse/etl"
 	"salespulse/internal/oracle"
 	"salespulse/internal/poll"
+	"salespulse/internal/proof"
 	"salespulse/internal/testbin"
 	"strings"
 	"sync"
@@ -30,7 +31,7 @@ func TestProofPostgresRestartedMidLoad(t *testing.T) {
 	t.Cleanup(func() { ensurePostgres(t, ctl) }) // registered first: runs last
 	testDB.Reset(t)
 	w := testbin.StartStack(t)
-	rows := proofEnvInt("PG_RESTART_ROWS", 400000)
+	rows := proof.Int("PG_RESTART_ROWS", 100000, 400000)
 	truth := oracle.New()
 	put := func(key string, body []byte) {
 		t.Helper()
@@ -149,14 +150,18 @@ func TestProofPostgresRestartedMidLoad(t *testing.T) {
 		showDelay = final.at.Sub(restarted)
 	}
 	readyMu.Lock()
-	proofLine("pgrestart", "big_file_rows", rows, "restart_took", restartTook.Round(time.Millisecond),
-		"all_loaded_after", loadedAt.Round(time.Millisecond), "dashboard_final_after", showDelay.Round(time.Millisecond),
-		"dashboard_reconnects", dash.reconnects, "readyz", strings.Join(readyLog, ","), "worker_retries_logged", retries,
-		"listener_reconnects_logged", reconnected, "push_errors_logged", pushErrors,
-		"worker_alive", workerAlive, "server_alive", serveAlive)
+	readyz := strings.Join(readyLog, ",")
 	readyMu.Unlock()
-	fmt.Println("PROOF pgrestart-truth", summary)
-	fmt.Printf("PROOF pgrestart-result failed=%v\n", t.Failed())
+	proof.Record(t, proof.Result{
+		Item:    "Fault: PostgreSQL restarted mid-load",
+		Done:    fmt.Sprintf("a running `salespulse etl` and `salespulse serve` (a dashboard connected); PostgreSQL restarted (`pg_ctlcluster restart`) during the COPY of a %d-row file, more files arriving", rows),
+		Checked: "both recover unaided; every file loaded once; the dashboard shown the final state; /readyz 200 → 503 → 200; sales and KPIs equal a recomputation from the input bytes",
+		Figure: fmt.Sprintf("restart took %v; all files loaded %v after it; dashboard shown the final state %v after it (%d reconnects); %s; /readyz: %s",
+			restartTook.Round(time.Millisecond), loadedAt.Round(time.Millisecond), showDelay.Round(time.Millisecond), dash.reconnects, summary, readyz),
+		Reference: fmt.Sprintf("%s; worker retries logged %d, server LISTEN reconnects %d, push errors %d", summary.reference(), retries, reconnected, pushErrors),
+		Target:    "recover unaided, nothing lost or doubled, dashboards updated",
+		Met:       !t.Failed() && summary.ok() && workerAlive && serveAlive,
+	})
 }
 
 type pgCluster struct{ version, cluster string }

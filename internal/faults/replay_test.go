@@ -6,6 +6,7 @@ import (
 	"salespulse/etl"
 	"salespulse/etl/devstack"
 	"salespulse/internal/poll"
+	"salespulse/internal/proof"
 	"salespulse/internal/testbin"
 	"slices"
 	"testing"
@@ -22,7 +23,7 @@ func TestProofReplayFromTheStartChangesNothing(t *testing.T) {
 	proofEnabled(t)
 	testDB.Reset(t)
 	w := testbin.StartStack(t)
-	n := proofEnvInt("REPLAY_FILES", 12)
+	n := proof.Int("REPLAY_FILES", 6, 12)
 	puts := 0
 	put := func(key string, body []byte) {
 		t.Helper()
@@ -112,11 +113,15 @@ func TestProofReplayFromTheStartChangesNothing(t *testing.T) {
 	if v := bin.Run(t, dbEnv(), "verify"); v.Code != 0 {
 		t.Errorf("verify after the replay: %s", v.Stdout)
 	}
-	proofLine("replay", "events", puts, "csv_events", csvEvents, "ledger_rows", ledgerRows, "failed_files", failedBefore,
-		"replay_skipped", count["skipped"], "replay_loaded", count["loaded"], "replay_failed", count["failed"],
-		"digests_changed", changed, "new_loaded_rows", newLoaded, "new_failed_rows", newFailed,
-		"dlq_messages_added", dlqAfter-dlqBefore, "sales", before["sales"])
-	fmt.Printf("PROOF replay-result failed=%v\n", t.Failed())
+	proof.Record(t, proof.Result{
+		Item:    "Fault: topic replayed with a new consumer group",
+		Done:    fmt.Sprintf("%d events (%d of .csv objects, loaded or refused) settled by a worker; then a worker of a new consumer group reads the topic from the start", puts, csvEvents),
+		Checked: "digests of sales, the ledger and the rejected rows before and after; what the replay settled each file as; dead letters added; verify",
+		Figure: fmt.Sprintf("%d of %d digests changed; the replay settled %d skipped, %d loaded, %d failed; %d new loaded and %d new failed ledger rows; %d dead letters added",
+			changed, len(before), count["skipped"], count["loaded"], count["failed"], newLoaded, newFailed, dlqAfter-dlqBefore),
+		Reference: fmt.Sprintf("the state after the first pass: %d ledger rows (%d failed), sales %s (rows:digest)", ledgerRows, failedBefore, before["sales"]),
+		Target:    "nothing changes", Met: !t.Failed() && changed == 0 && newLoaded == 0,
+	})
 }
 
 // freeAddr is a loopback address with a port free at the moment.

@@ -3,14 +3,12 @@ package faults
 import (
 	"context"
 	"fmt"
-	"os"
 	"salespulse/internal/oracle"
+	"salespulse/internal/proof"
 	"salespulse/server/api"
 	"salespulse/server/kpi"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -20,9 +18,9 @@ import (
 
 // checkAgainstInputs compares the database with the inputs: the set of sale ids, the total
 // value, and the KPI views of an engine built from the database (as a server builds it)
-// with the oracle's; then `salespulse verify`. It returns a one-line summary; differences
+// with the oracle's; then `salespulse verify`. It returns what it found; differences
 // are test errors.
-func checkAgainstInputs(t *testing.T, in *oracle.Inputs) string {
+func checkAgainstInputs(t *testing.T, in *oracle.Inputs) truthCheck {
 	t.Helper()
 	ctx := context.Background()
 	wantSales, wantCents := in.Distinct(), in.TotalCents()
@@ -80,8 +78,29 @@ func checkAgainstInputs(t *testing.T, in *oracle.Inputs) string {
 	if verify.Code != 0 {
 		t.Errorf("salespulse verify: exit %d\n%s%s", verify.Code, verify.Stdout, verify.Stderr)
 	}
-	return fmt.Sprintf("sales=%d want=%d missing=%d doubled=%d extra=%d cents=%d want_cents=%d kpi_views=%d kpi_view_diffs=%d verify_exit=%d",
-		gotSales, wantSales, missing, doubled, extra, gotCents, wantCents, len(views), n, verify.Code)
+	return truthCheck{gotSales, wantSales, int64(missing), int64(doubled), int64(extra), gotCents, wantCents, len(views), n, verify.Code}
+}
+
+// truthCheck is what checkAgainstInputs found.
+type truthCheck struct {
+	sales, wantSales, missing, doubled, extra, cents, wantCents int64
+	views, viewDiffs, verifyExit                                int
+}
+
+func (c truthCheck) ok() bool {
+	return c.sales == c.wantSales && c.missing == 0 && c.doubled == 0 && c.extra == 0 && c.cents == c.wantCents &&
+		c.viewDiffs == 0 && c.verifyExit == 0
+}
+
+// String is the check as the proof reports it.
+func (c truthCheck) String() string {
+	return fmt.Sprintf("%d sales, %d missing, %d doubled, %d not in the inputs; %d of %d KPI views differ from the oracle's; verify exit %d",
+		c.sales, c.missing, c.doubled, c.extra, c.viewDiffs, c.views, c.verifyExit)
+}
+
+// reference is what the inputs say, for the proof's reference column.
+func (c truthCheck) reference() string {
+	return fmt.Sprintf("from the input bytes: %d distinct sales, %d cents", c.wantSales, c.wantCents)
 }
 
 // kpiViews are filters worth checking over the inputs: all time, each category, region and
@@ -116,30 +135,4 @@ func tableDigest(t *testing.T, pool *pgxpool.Pool, query string, args ...any) st
 }
 
 // proofEnabled gates the proof's long fault tests: `make test` skips them.
-func proofEnabled(t *testing.T) {
-	t.Helper()
-	if os.Getenv("PROOF") != "1" {
-		t.Skip("a fault test of the proof (scripts/proof.sh): set PROOF=1")
-	}
-}
-
-func proofEnvInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-// proofLine prints one machine-readable result line for scripts/proof.sh.
-func proofLine(name string, kv ...any) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "PROOF %s", name)
-	for i := 0; i+1 < len(kv); i += 2 {
-		v := fmt.Sprint(kv[i+1])
-		if d, ok := kv[i+1].(time.Duration); ok {
-			v = d.String()
-		}
-		fmt.Fprintf(&b, " %s=%s", kv[i], strings.ReplaceAll(v, " ", "_"))
-	}
-	fmt.Println(b.String())
-}
+func proofEnabled(t *testing.T) { proof.Enabled(t) }

@@ -9,6 +9,7 @@ import (
 	"salespulse/etl/devstack"
 	"salespulse/internal/oracle"
 	"salespulse/internal/poll"
+	"salespulse/internal/proof"
 	"salespulse/internal/testbin"
 	"strconv"
 	"sync/atomic"
@@ -146,10 +147,10 @@ func TestProofWorkerKilledOverAStreamOfFiles(t *testing.T) {
 	proofEnabled(t)
 	testDB.Reset(t)
 	w := testbin.StartStack(t)
-	kills := proofEnvInt("KILLS", 20)
-	nfiles := proofEnvInt("STREAM_FILES", 40)
-	bigRows := proofEnvInt("STREAM_BIG_ROWS", 200000)
-	gap := proofEnvInt("STREAM_GAP_MS", 1500) // mean time between two files
+	kills := proof.Int("KILLS", 5, 20)
+	nfiles := proof.Int("STREAM_FILES", 12, 40)
+	bigRows := proof.Int("STREAM_BIG_ROWS", 30000, 200000)
+	gap := proof.Int("STREAM_GAP_MS", 1500, 1500) // mean time between two files
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("KILL_SEED"); s != "" {
 		seed, _ = strconv.ParseUint(s, 10, 64)
@@ -265,10 +266,15 @@ func TestProofWorkerKilledOverAStreamOfFiles(t *testing.T) {
 	}
 	summary := checkAgainstInputs(t, truth)
 	merged := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE load_path = 'merge'`)
-	proofLine("kill", "kills", kills, "kills_during_load", midLoad, "files", len(files), "distinct_files", len(contents),
-		"files_put_during_kills", putDuringKills, "rows_read", truth.Rows, "loaded_files", loaded, "merge_path_files", merged,
-		"events_consumed", consumed, "kill_phase", killPhase.Round(time.Second), "until_settled", settle.Round(time.Second),
-		"seed", seed)
-	fmt.Println("PROOF kill-truth", summary)
-	fmt.Printf("PROOF kill-result failed=%v\n", t.Failed())
+	proof.Record(t, proof.Result{
+		Item: "Fault: worker SIGKILLed over a stream of files",
+		Done: fmt.Sprintf("%d files (%d distinct, some repeating others' sales: %d took the merge path) put into the bucket over %v while `salespulse etl` was SIGKILLed %d times at random moments (%d during a load) and restarted; kill schedule seed %d",
+			len(files), len(contents), merged, killPhase.Round(time.Second), kills, midLoad, seed),
+		Checked: fmt.Sprintf("every event consumed (%d), every distinct file loaded once (%d, all settled %v after the start), sales and KPIs equal a recomputation from the input bytes, verify",
+			consumed, loaded, settle.Round(time.Second)),
+		Figure:    fmt.Sprintf("%d kills (%d during a load, %d of %d files put meanwhile); %s", kills, midLoad, putDuringKills, len(files), summary),
+		Reference: summary.reference(),
+		Target:    "nothing lost or doubled; KPIs = recomputation",
+		Met:       !t.Failed() && summary.ok(),
+	})
 }

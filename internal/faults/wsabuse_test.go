@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"salespulse/etl"
+	"salespulse/internal/proof"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,12 +34,12 @@ import (
 func TestProofWebSocketAbuse(t *testing.T) {
 	proofEnabled(t)
 	testDB.Reset(t)
-	idle := proofEnvInt("ABUSE_IDLE", 10000)
-	stalled := proofEnvInt("ABUSE_STALLED", 200)
-	bigSenders := proofEnvInt("ABUSE_BIG", 100)
-	pushes := proofEnvInt("ABUSE_PUSHES", 10)
-	margin := int64(proofEnvInt("ABUSE_RSS_MARGIN_MB", 256)) << 10
-	interval := time.Duration(proofEnvInt("ABUSE_PUSH_INTERVAL_MS", 1000)) * time.Millisecond
+	idle := proof.Int("ABUSE_IDLE", 300, 10000)
+	stalled := proof.Int("ABUSE_STALLED", 20, 200)
+	bigSenders := proof.Int("ABUSE_BIG", 10, 100)
+	pushes := proof.Int("ABUSE_PUSHES", 10, 10)
+	margin := int64(proof.Int("ABUSE_RSS_MARGIN_MB", 256, 256)) << 10
+	interval := time.Duration(proof.Int("ABUSE_PUSH_INTERVAL_MS", 1000, 1000)) * time.Millisecond
 	ctx := context.Background()
 
 	base := filepath.Join(t.TempDir(), "base.csv")
@@ -357,15 +358,17 @@ func TestProofWebSocketAbuse(t *testing.T) {
 		during = append(during, lat[ph]...)
 	}
 	lat["abuse"] = during
-	proofLine("abuse", "idle_clients", idle, "idle_connect", connectTook.Round(time.Millisecond), "idle_current_after_push", idleCurrent,
-		"big_senders", bigSenders, "big_closed_by_server", closedByServer.Load(), "big_still_open", stillOpen.Load(), "close_codes", strings.Join(codes, ","),
-		"stalled", len(stalledConns), "stalled_dropped", droppedStalled, "all_stalled_dropped_after", time.Duration(allDroppedAfter.Load()).Round(time.Millisecond),
-		"ws_clients_after_drops", clients, "missed_pushes", missed)
-	proofLine("abuse-latency", "baseline", pcts("baseline"), "idle", pcts("idle"), "big_frames", pcts("big-frames"),
-		"stalled", pcts("stalled"), "after", pcts("after"), "abuse", pcts("abuse"))
-	proofLine("abuse-rss", "base_mib", rssBase>>10, "with_idle_mib", rssIdle>>10,
-		"per_idle_kib", fmt.Sprintf("%.1f", float64(rssIdle-rssBase)/float64(max(idle, 1))),
-		"peak_idle_mib", peaks["idle"]>>10, "peak_big_frames_mib", peaks["big-frames"]>>10, "peak_stalled_mib", peaks["stalled"]>>10,
-		"end_mib", rssEnd>>10, "bound_mib", (rssIdle+margin)>>10)
-	fmt.Printf("PROOF abuse-result failed=%v\n", t.Failed())
+	proof.Record(t, proof.Result{
+		Item: "Fault: WebSocket abuse",
+		Done: fmt.Sprintf("a real `salespulse serve` while a file loads every %v: %d idle connections (connected in %v), %d clients sending 1 MB frames, %d clients that never read; a well-behaved client watching throughout",
+			interval, idle, connectTook.Round(time.Millisecond), bigSenders, len(stalledConns)),
+		Checked: "the well-behaved client gets every push promptly; abusers are closed or dropped; the server's memory stays bounded",
+		Figure: fmt.Sprintf("well-behaved client during the abuse: %s, missed %d; 1 MB senders closed by the server %d/%d (codes %s); non-readers dropped %v/%d after %v (%v clients left); %d of %d idle clients got the push during the abuse; RSS %d MiB → %d MiB with the idle clients (%.1f KiB each), peak %d MiB, %d MiB at the end",
+			pcts("abuse"), missed, closedByServer.Load(), bigSenders, strings.Join(codes, ","), droppedStalled, len(stalledConns),
+			time.Duration(allDroppedAfter.Load()).Round(time.Millisecond), clients, idleCurrent, idle, rssBase>>10, rssIdle>>10, float64(rssIdle-rssBase)/float64(max(idle, 1)),
+			abusePeak>>10, rssEnd>>10),
+		Reference: "the same client before any abuse: " + pcts("baseline"),
+		Target:    "others unaffected (p99 ≤ 500 ms, none missed), memory bounded, abusers disconnected",
+		Met:       !t.Failed(),
+	})
 }

@@ -34,6 +34,9 @@ const (
 	Untouched
 )
 
+// String is how the metrics name it.
+func (h How) String() string { return [...]string{"computed", "updated", "restamped"}[h] }
+
 // Version is the state's version the view shows.
 func (v *View) Version() uint64 { return v.version }
 

@@ -79,13 +79,13 @@ type section struct {
 // outcome is what became of a section: its results, or why it has none.
 type outcome struct {
 	section
-	results  []proof.Result
-	exit     error
-	took     time.Duration
-	loadavg  string // before → after
-	tail     string // the end of its output
-	logFile  string
-	rerun    string
+	results []proof.Result
+	exit    error
+	took    time.Duration
+	loadavg string // before → after
+	tail    string // the end of its output
+	logFile string
+	rerun   string
 }
 
 func (o outcome) failed() bool { return o.exit != nil || len(o.results) == 0 }
