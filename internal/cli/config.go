@@ -70,6 +70,9 @@ type ETL struct {
 	Parallel       int           // files loaded at a time by one worker
 	Grace          time.Duration // at shutdown, how long the file in flight may finish
 	WatchInterval  time.Duration // how often `watch` lists the bucket
+	// RetryBudget is how long one file may be tried again for failures of its own before it
+	// fails and goes to the dead letters (ETL_RETRY_BUDGET).
+	RetryBudget time.Duration
 }
 
 // Error names the setting at fault; its message is the one line a command prints.
@@ -169,6 +172,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, err
 	}
 	if c.ETL.WatchInterval, err = parseDuration("WATCH_INTERVAL", get("WATCH_INTERVAL", "30s")); err != nil {
+		return Config{}, err
+	}
+	if c.ETL.RetryBudget, err = parseDuration("ETL_RETRY_BUDGET", get("ETL_RETRY_BUDGET", "1m")); err != nil {
 		return Config{}, err
 	}
 	c.ETL.KeyPrefix = get("ETL_KEY_PREFIX", "")

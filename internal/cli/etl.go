@@ -102,7 +102,7 @@ func newWorker(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Lo
 		Loader: &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Timeout: cfg.ETL.Timeout, Log: log},
 		S3:     s3c, DeadLetters: dlq, Topic: cfg.Kafka.Topic,
 		Filter:   etl.KeyFilter{Prefix: cfg.ETL.KeyPrefix, Suffix: cfg.ETL.KeySuffix},
-		Parallel: cfg.ETL.Parallel, Grace: cfg.ETL.Grace, Log: log,
+		Parallel: cfg.ETL.Parallel, Grace: cfg.ETL.Grace, RetryBudget: cfg.ETL.RetryBudget, Log: log,
 	}
 	return runningWorker{w, group}, func() { group.Close(); dlq.Close() }, nil
 }
