@@ -18,7 +18,7 @@ import (
 )
 
 func runLoad(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("load", "load [flags] PATH|s3://BUCKET/KEY ...", stderr)
+	fs := newFlags("load", "load [flags] PATH|s3://BUCKET/KEY ...", cfg, stderr)
 	databaseFlag(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	ratio := fs.String("max-reject-ratio", "", "fail a file with more rejected rows than this share, e.g. 0.5 or 50% (env MAX_REJECT_RATIO, default 50%)")

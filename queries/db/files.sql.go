@@ -110,8 +110,9 @@ type LedgerTotalsRow struct {
 	RowsDuplicate int64
 }
 
-// Files and rows by status, for /metrics at scrape time: one row per file status. The
-// ledger has one row per file, so this stays cheap for years of daily files.
+// Files and rows by status (loaded, failed, skipped), for /metrics at scrape time: one row
+// per file status. The ledger has one row per file attempt, so this stays cheap for years of
+// daily files.
 func (q *Queries) LedgerTotals(ctx context.Context) ([]LedgerTotalsRow, error) {
 	rows, err := q.db.Query(ctx, ledgerTotals)
 	if err != nil {
