@@ -42,10 +42,12 @@ var errUploadTooSlow = errors.New("upload: the body arrives too slowly")
 // bucket's event reaches the worker); its ledger row appears when that is done.
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.S3 == nil || s.cfg.Bucket == "" {
+		refuseBody(w)
 		return &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUploadsDisabled, Message: "this server has no bucket for uploads (BUCKET_NAME)"}}
 	}
 	limit := s.cfg.UploadMaxBytes
 	if r.ContentLength > limit+multipartSlack {
+		refuseBody(w)
 		return tooLarge(limit)
 	}
 	// UploadConcurrency uploads at a time, each with a deadline and a pace to keep: slow
@@ -55,6 +57,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 		defer func() { <-s.uploads }()
 	default:
 		w.Header().Set("Retry-After", "5")
+		refuseBody(w)
 		return &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUnavailable,
 			Message: fmt.Sprintf("the server is receiving %d uploads already; try again shortly", s.cfg.UploadConcurrency)}}
 	}
@@ -96,6 +99,14 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 		Bucket: s.cfg.Bucket, Key: key, Size: size, ETag: strings.Trim(aws.ToString(out.ETag), `"`),
 	})
 	return nil
+}
+
+// refuseBody answers without the request's body: the connection closes after the answer,
+// rather than wait to read what is left of the body (up to 256 KiB, as slowly as the client
+// likes) in order to be reused.
+func refuseBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 func tooLarge(limit int64) *apiError {
