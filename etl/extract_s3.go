@@ -171,8 +171,10 @@ func s3Error(op, bucket, key string, err error) error {
 }
 
 // deniedCodes are the store's refusals of who is asking: wrong keys, a bad signature (a
-// wrong secret), or no permission. A HEAD request gets no body, hence "Forbidden".
+// wrong secret), or no permission. A HEAD request gets no body, hence "Forbidden"; the Versity
+// S3 Gateway says XAdminUserNotFound for an unknown access key.
 var deniedCodes = map[string]bool{
 	"AccessDenied": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
 	"AllAccessDisabled": true, "AccountProblem": true, "InvalidSecurity": true, "Forbidden": true,
+	"XAdminUserNotFound": true,
 }

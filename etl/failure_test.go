@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"salespulse/etl/devstack"
+	"salespulse/internal/versitygw"
 )
 
 // pgFailure runs fn on a connection of its own to the test database and returns the error
@@ -179,13 +180,14 @@ func tooManyConnections(ctx context.Context, conn *pgx.Conn) error {
 	return err
 }
 
-// TestClassifyFailureOfTheStore reads objects through the S3 protocol: the in-process store
-// for missing objects and buckets and for a store that is down, and a server answering as S3
-// does for refused credentials and its own trouble.
+// TestClassifyFailureOfTheStore reads objects through the S3 protocol: a real S3 server (the
+// Versity S3 Gateway) for missing objects and buckets and for refused credentials, the
+// in-process store for a store that is down, and a server answering as S3 does for its own
+// trouble and for refusals no real server here can be made to give.
 func TestClassifyFailureOfTheStore(t *testing.T) {
-	st := startStack(t, devstack.Config{DisableKafka: true})
 	ctx := context.Background()
 	open := func(client *s3.Client, bucket, key string) error {
+		t.Helper()
 		_, err := NewS3Object(client, bucket, key, 0, "", time.Time{}).Open(ctx)
 		if err == nil {
 			t.Fatalf("s3://%s/%s opened", bucket, key)
@@ -195,27 +197,34 @@ func TestClassifyFailureOfTheStore(t *testing.T) {
 	once := func(c *s3.Client) *s3.Client {
 		return s3.New(c.Options(), func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	}
-	gone := open(st.s3, "sales", "nothing-here.csv")
+	gw := versitygw.Start(t, versitygw.Config{Buckets: []string{"sales"}})
+	good := gatewayClient(t, gw, versitygw.AccessKey, versitygw.SecretKey)
+	gone := open(good, "sales", "nothing-here.csv")
 	if !errors.Is(gone, ErrGone) || ClassifyFailure(gone) != FailureDeterministic {
 		t.Errorf("missing object: %v (%s)", gone, ClassifyFailure(gone))
 	}
-	noBucket := open(st.s3, "no-such-bucket", "x.csv")
+	noBucket := open(good, "no-such-bucket", "x.csv")
 	if !errors.Is(noBucket, ErrNoBucket) || errors.Is(noBucket, ErrGone) || ClassifyFailure(noBucket) != FailureDeterministic {
 		t.Errorf("missing bucket: %v (%s)", noBucket, ClassifyFailure(noBucket))
 	}
-	if _, err := StatS3Object(ctx, st.s3, "no-such-bucket", "x.csv"); !errors.Is(err, ErrNoBucket) {
+	if _, err := StatS3Object(ctx, good, "no-such-bucket", "x.csv"); !errors.Is(err, ErrNoBucket) {
 		t.Errorf("HEAD in a missing bucket: %v, want %v", err, ErrNoBucket)
+	}
+	for name, client := range map[string]*s3.Client{
+		"wrong secret": gatewayClient(t, gw, versitygw.AccessKey, "not-the-secret"),
+		"unknown key":  gatewayClient(t, gw, "nobody", "nothing"),
+	} {
+		err := open(once(client), "sales", "x.csv")
+		if !errors.Is(err, ErrAccessDenied) || ClassifyFailure(err) != FailureDeterministic {
+			t.Errorf("%s: %v (%s), want %v, deterministic", name, err, ClassifyFailure(err), ErrAccessDenied)
+		}
 	}
 
 	for code, want := range map[string]FailureClass{
-		"AccessDenied": FailureDeterministic, "InvalidAccessKeyId": FailureDeterministic,
-		"SignatureDoesNotMatch": FailureDeterministic, "InternalError": FailureTransient,
+		"AccessDenied": FailureDeterministic, "InternalError": FailureTransient,
 		"SlowDown": FailureTransient, "SomethingNew": FailureUnclassified,
 	} {
-		status := map[string]int{"InternalError": 500, "SlowDown": 503, "SomethingNew": 400}[code]
-		if status == 0 {
-			status = http.StatusForbidden
-		}
+		status := map[string]int{"AccessDenied": http.StatusForbidden, "InternalError": 500, "SlowDown": 503, "SomethingNew": 400}[code]
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(status)
@@ -226,11 +235,9 @@ func TestClassifyFailureOfTheStore(t *testing.T) {
 		if got := ClassifyFailure(err); got != want {
 			t.Errorf("%s (%d): %s, want %s: %v", code, status, got, want, err)
 		}
-		if want == FailureDeterministic && !errors.Is(err, ErrAccessDenied) {
-			t.Errorf("%s: %v, want %v", code, err, ErrAccessDenied)
-		}
 	}
 
+	st := startStack(t, devstack.Config{DisableKafka: true})
 	down := s3Client(t, st.S3Endpoint())
 	st.Close()
 	err := open(once(down), "sales", "x.csv")
