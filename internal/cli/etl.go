@@ -45,6 +45,9 @@ func runETL(ctx context.Context, cfg Config, args []string, stdout, stderr io.Wr
 	// A database still starting (or away) is waited for, as an orchestrator expects.
 	pool, err := etl.Retry(ctx, log, "etl: open the database", func() (*pgxpool.Pool, error) { return openDatabase(ctx, cfg) })
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting
+		}
 		return err
 	}
 	defer pool.Close()
@@ -130,6 +133,9 @@ func runWatch(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	log := slog.Default()
 	pool, err := etl.Retry(ctx, log, "watch: open the database", func() (*pgxpool.Pool, error) { return openDatabase(ctx, cfg) })
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting
+		}
 		return err
 	}
 	defer pool.Close()
