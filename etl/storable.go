@@ -11,13 +11,12 @@ import (
 // NUL and invalid UTF-8 (SQLSTATE 22021), and an index refuses long entries (54000), so a
 // file could otherwise make its own ledger row impossible to write.
 const (
-	maxNameBytes      = 256      // a column name, a bucket, an ETag
-	maxKeyBytes       = 1024     // an object key (S3's own limit) or a path
-	maxReasonBytes    = 2 << 10  // a rejected row's reasons
-	maxErrorBytes     = 4 << 10  // a file's error
-	maxUnknownColumns = 100      // unknown column names kept in the ledger row
-	cutMark           = " …"     // ends a text that was cut
-	nulMark           = "\u2400" // shows a NUL byte (SYMBOL FOR NULL)
+	maxNameBytes   = 256      // a column name, a bucket, an ETag
+	maxKeyBytes    = 1024     // an object key (S3's own limit) or a path
+	maxReasonBytes = 2 << 10  // a rejected row's reasons
+	maxErrorBytes  = 4 << 10  // a file's error
+	cutMark        = " …"     // ends a text that was cut
+	nulMark        = "\u2400" // shows a NUL byte (SYMBOL FOR NULL)
 )
 
 // storable returns s as PostgreSQL text can hold it: invalid UTF-8 becomes U+FFFD, NUL is
@@ -38,13 +37,13 @@ func storable(s string, limit int) string {
 	return s[:cut] + cutMark
 }
 
-// storableNames bounds a list of names (a file's unknown columns): each one storable, and
-// at most maxUnknownColumns of them, the rest counted in a last entry.
+// storableNames bounds a list of names (a file's unknown columns): each one storable, and at
+// most maxUnknownKept of them and a count of the rest, as parseHeader keeps them already.
 func storableNames(names []string) []string {
-	out := make([]string, 0, min(len(names), maxUnknownColumns+1))
+	out := make([]string, 0, min(len(names), maxUnknownKept+1))
 	for i, n := range names {
-		if i == maxUnknownColumns {
-			out = append(out, fmt.Sprintf("(%d more)", len(names)-i))
+		if i == maxUnknownKept && len(names) > maxUnknownKept+1 {
+			out = append(out, fmt.Sprintf("(and %d more)", len(names)-i))
 			break
 		}
 		out = append(out, storable(n, maxNameBytes))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestStorableNamesAreBounded(t *testing.T) {
 		names[i] = "col\x00" + strings.Repeat("x", i*10)
 	}
 	got := storableNames(names)
-	if len(got) != maxUnknownColumns+1 || got[maxUnknownColumns] != "(150 more)" {
+	if len(got) != maxUnknownKept+1 || got[maxUnknownKept] != fmt.Sprintf("(and %d more)", len(names)-maxUnknownKept) {
 		t.Fatalf("%d names, last %q", len(got), got[len(got)-1])
 	}
 	for _, n := range got {
@@ -68,8 +69,8 @@ func TestADefectWhileReadingFailsTheFileNotTheProcess(t *testing.T) {
 	if !errors.As(err, &p) || ClassifyFailure(err) != FailureUnclassified {
 		t.Fatalf("NewTransform over a panicking reader: %v", err)
 	}
-	// The same in the middle of a file.
-	tr, err := NewTransform(io.MultiReader(bytes.NewReader(generated(t, GenerateOptions{Rows: 3, Seed: 1})), panicking{}))
+	// The same in the middle of a file, past the rows read ahead to decide its formats.
+	tr, err := NewTransform(io.MultiReader(bytes.NewReader(generated(t, GenerateOptions{Rows: 4 * formatWindowRows, Seed: 1})), panicking{}))
 	if err != nil {
 		t.Fatal(err)
 	}
