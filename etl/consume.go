@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"salespulse/etl/s3event"
@@ -30,8 +31,11 @@ type Worker struct {
 	Filter      KeyFilter
 	Parallel    int           // loads at a time across partitions; 0 means 2
 	Grace       time.Duration // at shutdown, how long the file in flight may take to finish
-	MinBackoff  time.Duration // first wait before trying a transient failure again
+	MinBackoff  time.Duration // first wait before trying a failure again
 	MaxBackoff  time.Duration // longest wait between tries
+	// RetryBudget is how long a file may hold its partition through failures of its own
+	// (see RetryBudget); 0 means a minute.
+	RetryBudget time.Duration
 	Log         *slog.Logger
 
 	// Loaded, if set, is told of every file the worker settles (tests and metrics).
@@ -181,7 +185,7 @@ func (w *Worker) handle(ctx context.Context, msg *sarama.ConsumerMessage) error 
 			w.Log.Debug("etl: key filtered out", "bucket", obj.Bucket, "key", obj.Key)
 			continue
 		}
-		res, err := w.settle(ctx, obj)
+		res, err := w.settle(ctx, obj, eventRef(msg, obj))
 		if err != nil {
 			return err
 		}
@@ -198,34 +202,101 @@ func (w *Worker) handle(ctx context.Context, msg *sarama.ConsumerMessage) error 
 	return nil
 }
 
-// settle loads one object, trying transient failures again with capped, jittered backoff
-// for as long as it takes: a file is never skipped because the database or the store was
-// briefly away.
-func (w *Worker) settle(ctx context.Context, obj s3event.Object) (Result, error) {
-	for try := 0; ; try++ {
+// eventRef identifies the event that announced obj: the store's sequencer for the object
+// when the event has one (so a notification the store sent twice is one event), else the
+// message's place in the topic.
+func eventRef(msg *sarama.ConsumerMessage, obj s3event.Object) string {
+	if obj.Sequencer != "" {
+		return "s3:" + obj.Sequencer
+	}
+	return fmt.Sprintf("kafka:%s/%d/%d", msg.Topic, msg.Partition, msg.Offset)
+}
+
+// settle loads one object. A transient failure while the database or the store is away is
+// waited out for as long as it takes: the file is not at fault. Any other failure is tried
+// again within the retry budget and then, like a deterministic one at once, settles the file
+// as failed, so that no file holds the partition longer than that.
+func (w *Worker) settle(ctx context.Context, obj s3event.Object, event string) (Result, error) {
+	start := time.Now()
+	name := "s3://" + obj.Bucket + "/" + obj.Key
+	var src *S3Object
+	budget := RetryBudget{
+		Limit: w.RetryBudget, MinBackoff: w.MinBackoff, MaxBackoff: w.MaxBackoff, Log: w.Log,
+		Away: func(ctx context.Context) bool { return w.away(ctx, obj.Bucket) },
+	}
+	res, err := budget.Run(ctx, name, func() (Result, error) {
 		select {
 		case w.slots <- struct{}{}:
 		case <-ctx.Done():
 			return Result{}, ctx.Err()
 		}
-		src := NewS3Object(w.S3, obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.EventTime)
-		res, err := w.Loader.Load(w.loadCtx, src, nil)
-		<-w.slots
+		defer func() { <-w.slots }()
+		src = NewS3Object(w.S3, obj.Bucket, obj.Key, obj.Size, obj.ETag, obj.EventTime).AnnouncedBy(event)
+		return w.Loader.Load(w.loadCtx, src, nil)
+	})
+	var gaveUp *GaveUp
+	if errors.As(err, &gaveUp) {
+		res, err = w.recordFailure(ctx, src, start, gaveUp)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	attrs := []any{"file", res.File, "status", res.Status, "rows", res.RowsTotal, "loaded", res.RowsLoaded,
+		"rejected", res.RowsRejected, "duplicate", res.RowsDuplicate, "seconds", res.Seconds}
+	if res.Error != "" {
+		attrs = append(attrs, "reason", res.Error)
+	}
+	if res.Repeats != 0 {
+		attrs = append(attrs, "repeats_file_id", res.Repeats)
+	}
+	w.Log.Info("etl: file settled", attrs...)
+	return res, nil
+}
+
+// recordFailure settles a file as failed, trying again while the database is away. Should
+// the ledger refuse even that, the file is dead-lettered without a ledger row rather than
+// hold its partition.
+func (w *Worker) recordFailure(ctx context.Context, src *S3Object, start time.Time, cause *GaveUp) (Result, error) {
+	for try := 0; ; try++ {
+		res, err := w.Loader.RecordFailure(w.loadCtx, src, start, cause)
 		if err == nil {
-			attrs := []any{"file", res.File, "status", res.Status, "rows", res.RowsTotal, "loaded", res.RowsLoaded,
-				"rejected", res.RowsRejected, "duplicate", res.RowsDuplicate, "seconds", res.Seconds}
-			if res.Error != "" {
-				attrs = append(attrs, "reason", res.Error)
-			}
-			w.Log.Info("etl: file settled", attrs...)
 			return res, nil
 		}
-		if ctx.Err() != nil || w.loadCtx.Err() != nil {
-			return Result{}, fmt.Errorf("shutdown during s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+		if ctx.Err() != nil {
+			return Result{}, fmt.Errorf("shutdown during %s: %w", src.Info().Name(), err)
 		}
-		w.Log.Warn("etl: load failed, will try again", "bucket", obj.Bucket, "key", obj.Key, "try", try+1, "err", err)
-		w.sleep(ctx, try)
+		if ClassifyFailure(err) != FailureTransient {
+			w.Log.Error("etl: the failure could not be recorded; dead-lettering it without a ledger row",
+				"file", src.Info().Name(), "cause", cause, "err", err)
+			return Result{File: src.Info().Name(), Status: StatusFailed, Error: storable(cause.Error(), maxErrorBytes),
+				Seconds: time.Since(start).Seconds()}, nil
+		}
+		w.Log.Warn("etl: recording the failure failed, will try again", "file", src.Info().Name(), "err", err)
+		if !w.sleep(ctx, try) {
+			return Result{}, ctx.Err()
+		}
 	}
+}
+
+// away reports whether the database or the store of bucket does not answer now, or answers
+// that it is in trouble (5xx, throttling). Any other answer, a refusal included, is the store
+// answering.
+func (w *Worker) away(ctx context.Context, bucket string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := w.Loader.Pool.Ping(ctx); err != nil {
+		return true
+	}
+	_, err := w.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket}, func(o *s3.Options) { o.RetryMaxAttempts = 1 })
+	if err == nil {
+		return false
+	}
+	var resp *awshttp.ResponseError
+	if !errors.As(err, &resp) {
+		return true
+	}
+	status := resp.HTTPStatusCode() // 0: the request got no answer
+	return status == 0 || status >= 500 || status == http.StatusTooManyRequests
 }
 
 // deadLetter publishes the message and its error to the dead-letter topic, trying until it
@@ -254,16 +325,10 @@ func (w *Worker) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, dl
 	}
 }
 
-// sleep waits the backoff of a try (doubling from MinBackoff up to MaxBackoff, with jitter
-// over the whole wait); false when ctx ended first.
+// sleep waits the backoff of a try (see backoff); false when ctx ended first.
 func (w *Worker) sleep(ctx context.Context, try int) bool {
-	d := w.MinBackoff << min(try, 20)
-	if d <= 0 || d > w.MaxBackoff {
-		d = w.MaxBackoff
-	}
-	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 	select {
-	case <-time.After(d):
+	case <-time.After(backoff(w.MinBackoff, w.MaxBackoff, try)):
 		return true
 	case <-ctx.Done():
 		return false

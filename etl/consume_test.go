@@ -141,6 +141,12 @@ type runningWorker struct {
 
 func (s *stack) startWorker(t testing.TB, group string) *runningWorker {
 	t.Helper()
+	return s.startWorkerWith(t, group, nil)
+}
+
+// startWorkerWith starts a worker that configure may change first.
+func (s *stack) startWorkerWith(t testing.TB, group string, configure func(*Worker)) *runningWorker {
+	t.Helper()
 	if group == "" {
 		group = s.group
 	}
@@ -165,6 +171,9 @@ func (s *stack) startWorker(t testing.TB, group string) *runningWorker {
 			rw.settled = append(rw.settled, r)
 			rw.mu.Unlock()
 		},
+	}
+	if configure != nil {
+		configure(rw.Worker)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rw.stop = cancel
@@ -211,24 +220,30 @@ func TestUploadedFilesLoadOnceWhateverTheEvents(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 
-	// The same event again (a redelivery), then the same bytes under another key.
+	loadedID := w.results()[0].FileID
+
+	// A new event for the same object version (another announcement of it), then the same
+	// bytes under another key: two attempts, each skipped with a ledger row of its own.
 	s.publish(t, s3event.New("sales", "incoming/2024-03-01 sales.csv", int64(len(day)), etagOf(t, s, "incoming/2024-03-01 sales.csv"),
 		s3event.ObjectCreatedPut, time.Now(), "1"))
 	s.put(t, "incoming/copy.csv", day)
 	poll.Until(t, "the repeats to settle", 20*time.Second, func() bool { return settledCount(t, w) == 3 })
 	for _, r := range w.results()[1:] {
-		if r.Status != StatusSkipped {
-			t.Errorf("a repeat was not skipped: %+v", r)
+		if r.Status != StatusSkipped || r.Repeats != loadedID || r.FileID == loadedID {
+			t.Errorf("a repeat was not skipped with a row of its own naming file %d: %+v", loadedID, r)
 		}
 	}
 	if n := testDB.Int(t, `SELECT count(*) FROM sales`); n != 1000 {
 		t.Errorf("sales %d, want 1000", n)
 	}
-	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files`); n != 1 {
-		t.Errorf("%d ledger rows, want 1", n)
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE status = 'loaded'`); n != 1 {
+		t.Errorf("%d loaded ledger rows, want 1", n)
+	}
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE status = 'skipped' AND repeats_file_id = $1 AND rows_total = 0`, loadedID); n != 2 {
+		t.Errorf("%d skipped ledger rows repeating file %d, want 2", n, loadedID)
 	}
 	var etag string
-	if err := testDB.Pool.QueryRow(context.Background(), `SELECT etag FROM ingested_files`).Scan(&etag); err != nil || etag == "" {
+	if err := testDB.Pool.QueryRow(context.Background(), `SELECT etag FROM ingested_files WHERE status = 'loaded'`).Scan(&etag); err != nil || etag == "" {
 		t.Errorf("the ledger row has no ETag (%v)", err)
 	}
 	assertConsistent(t)
@@ -290,14 +305,15 @@ func TestBadEventsAndFilesGoToDeadLettersAndTheNextFileLoads(t *testing.T) {
 	if len(dls) != 4 {
 		t.Errorf("%d dead letters, want 4 (the test event is acknowledged, not a failure)", len(dls))
 	}
-	// The event of a file that failed, again (a replay): settled already, nothing new.
+	// A new event for the object version that failed: settled already, so not tried again;
+	// the attempt is recorded as skipped, naming the failed file, and is no new dead letter.
 	s.publish(t, s3event.New("sales", "garbage.csv", 20, etagOf(t, s, "garbage.csv"), s3event.ObjectCreatedPut, time.Now(), "9"))
 	poll.Until(t, "the repeat to settle", 10*time.Second, func() bool { return settledCount(t, w) == 5 })
-	if r := w.results()[4]; r.Status != StatusSkipped {
-		t.Errorf("the failed file's event again: %+v, want skipped", r)
+	if r := w.results()[4]; r.Status != StatusSkipped || r.Repeats != byKey["s3://sales/garbage.csv"].FileID {
+		t.Errorf("the failed file's event again: %+v, want skipped repeating file %d", r, byKey["s3://sales/garbage.csv"].FileID)
 	}
-	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files`); n != 4 {
-		t.Errorf("%d ledger rows, want 4", n)
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE status <> 'skipped'`); n != 4 {
+		t.Errorf("%d ledger rows loaded or failed, want 4", n)
 	}
 	if n := len(s.deadLetters(t)); n != 4 {
 		t.Errorf("%d dead letters after the repeat, want still 4", n)

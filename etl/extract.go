@@ -24,6 +24,9 @@ type FileInfo struct {
 	ETag      string
 	Size      int64
 	EventTime time.Time // when the object was created, if known (for event-to-commit lag)
+	// Event identifies the event that announced the file (see S3Object.AnnouncedBy): the same
+	// event seen again, redelivered or replayed, is recognised and adds no ledger row.
+	Event string
 }
 
 // Name is how people refer to the file: its path or its s3:// URL.

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,9 +20,15 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// ErrGone means a file's object no longer exists: its event can never be loaded, whereas any
-// other failure to read it may pass and is tried again.
-var ErrGone = errors.New("the object no longer exists")
+// Failures of the store that no retry changes: the file fails at once (see ClassifyFailure).
+var (
+	// ErrGone means a file's object no longer exists.
+	ErrGone = errors.New("the object no longer exists")
+	// ErrNoBucket means the bucket an event or URL names does not exist.
+	ErrNoBucket = errors.New("the bucket does not exist")
+	// ErrAccessDenied means the store refused the credentials or the permission to read.
+	ErrAccessDenied = errors.New("the store refused access (check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket's permissions)")
+)
 
 // S3Options say how to reach the object store.
 type S3Options struct {
@@ -90,9 +98,27 @@ func NewS3Object(client *s3.Client, bucket, key string, size int64, etag string,
 func StatS3Object(ctx context.Context, client *s3.Client, bucket, key string) (*S3Object, error) {
 	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
-		return nil, s3Error("head", bucket, key, err)
+		err = s3Error("head", bucket, key, err)
+		if errors.Is(err, ErrGone) && bucketMissing(ctx, client, bucket) {
+			// A HEAD answer has no body: 404 says neither whether the key or the bucket is missing.
+			err = fmt.Errorf("s3 head s3://%s/%s: %w", bucket, key, ErrNoBucket)
+		}
+		return nil, err
 	}
 	return NewS3Object(client, bucket, key, aws.ToInt64(head.ContentLength), aws.ToString(head.ETag), time.Time{}), nil
+}
+
+func bucketMissing(ctx context.Context, client *s3.Client, bucket string) bool {
+	_, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
+	var resp *awshttp.ResponseError
+	return errors.As(err, &resp) && resp.HTTPStatusCode() == http.StatusNotFound
+}
+
+// AnnouncedBy records the event that announced the object, so that the same event seen
+// again (redelivered after a crash, replayed, or sent twice by the store) is recognised.
+func (o *S3Object) AnnouncedBy(event string) *S3Object {
+	o.info.Event = event
+	return o
 }
 
 func (o *S3Object) Info() FileInfo { return o.info }
@@ -117,16 +143,38 @@ func (o *S3Object) Open(ctx context.Context) (io.ReadCloser, error) {
 	return out.Body, nil
 }
 
-// s3Error tells a missing object or bucket (ErrGone) from failures worth trying again.
+// s3Error names the operation and the object, and marks the store's answers that no retry
+// changes: a missing object (ErrGone) or bucket (ErrNoBucket), refused credentials or
+// permissions (ErrAccessDenied).
 func s3Error(op, bucket, key string, err error) error {
+	var api smithy.APIError
+	code := ""
+	if errors.As(err, &api) {
+		code = api.ErrorCode()
+	}
 	var noKey *types.NoSuchKey
 	var noBucket *types.NoSuchBucket
 	var notFound *types.NotFound
-	var api smithy.APIError
-	gone := errors.As(err, &noKey) || errors.As(err, &noBucket) || errors.As(err, &notFound) ||
-		(errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NoSuchBucket" || api.ErrorCode() == "NotFound"))
-	if gone {
-		return fmt.Errorf("s3 %s s3://%s/%s: %w", op, bucket, key, ErrGone)
+	var mark error
+	switch {
+	case errors.As(err, &noBucket) || code == "NoSuchBucket":
+		mark = ErrNoBucket
+	case errors.As(err, &noKey) || errors.As(err, &notFound) || code == "NoSuchKey" || code == "NotFound":
+		mark = ErrGone
+	case deniedCodes[code]:
+		return fmt.Errorf("s3 %s s3://%s/%s: %w (%s)", op, bucket, key, ErrAccessDenied, code)
+	}
+	if mark != nil {
+		return fmt.Errorf("s3 %s s3://%s/%s: %w", op, bucket, key, mark)
 	}
 	return fmt.Errorf("s3 %s s3://%s/%s: %w", op, bucket, key, err)
+}
+
+// deniedCodes are the store's refusals of who is asking: wrong keys, a bad signature (a
+// wrong secret), or no permission. A HEAD request gets no body, hence "Forbidden"; the Versity
+// S3 Gateway says XAdminUserNotFound for an unknown access key.
+var deniedCodes = map[string]bool{
+	"AccessDenied": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
+	"AllAccessDisabled": true, "AccountProblem": true, "InvalidSecurity": true, "Forbidden": true,
+	"XAdminUserNotFound": true,
 }

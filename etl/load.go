@@ -23,7 +23,7 @@ import (
 // Outcomes of a load.
 const (
 	StatusLoaded  = "loaded"
-	StatusSkipped = "skipped" // these exact bytes were loaded before
+	StatusSkipped = "skipped" // these exact bytes, or this object version, were settled before
 	StatusFailed  = "failed"  // the file as a whole was refused; nothing of it was loaded
 )
 
@@ -45,6 +45,8 @@ type Result struct {
 	Seconds       float64 `json:"seconds"`
 	Error         string  `json:"error,omitempty"`
 	Path          string  `json:"path,omitempty"`
+	// Repeats is, for a skipped attempt, the earlier file it repeats.
+	Repeats int64 `json:"repeats_file_id,omitempty"`
 
 	hash   []byte // SHA-256 of the bytes read
 	phases phases
@@ -82,6 +84,12 @@ func repeatedIDs(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "sales_pkey"
 }
 
+// Failures of a load that trying again may or may not cure (see ClassifyFailure).
+var (
+	errTooSlow     = errors.New("the load took longer than LOAD_TIMEOUT")
+	errFileChanged = errors.New("the file changed while it was being loaded")
+)
+
 // ratioError ends an attempt whose file has too many bad rows.
 type ratioError struct{ total, rejected int64 }
 
@@ -89,16 +97,21 @@ func (e *ratioError) Error() string { return "too many rejected rows" }
 
 // Load loads one file. Bad content is not an error: it ends as a rejected row, a duplicate or
 // a failed file in the Result. An error means the load could not be carried out (database,
-// storage or context) and nothing of it was committed; trying again later is safe.
+// storage or context) and nothing of it was committed; trying again later is safe, and
+// ClassifyFailure says whether it is worth it (RecordFailure settles the file otherwise).
 // progress, if set, is called with the number of bytes read so far.
 func (l *Loader) Load(ctx context.Context, src Source, progress func(int64)) (Result, error) {
 	start := time.Now()
+	parent := ctx
 	if l.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, l.Timeout)
 		defer cancel()
 	}
 	res, err := l.load(ctx, src, progress, start)
+	if err != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("load: %w (%v)", errTooSlow, l.Timeout)
+	}
 	res.File = src.Info().Name()
 	res.Seconds = time.Since(start).Seconds()
 	if err == nil {
@@ -110,12 +123,15 @@ func (l *Loader) Load(ctx context.Context, src Source, progress func(int64)) (Re
 }
 
 func (l *Loader) load(ctx context.Context, src Source, progress func(int64), start time.Time) (Result, error) {
-	if info := src.Info(); info.Kind == "s3" && info.ETag != "" {
+	if res, seen, err := l.seenEvent(ctx, src); seen || err != nil {
+		return res, err
+	}
+	if info := src.Info().stored(); info.Kind == "s3" && info.ETag != "" {
 		prev, err := db.New(l.Pool).FindSettledObject(ctx, db.FindSettledObjectParams{
 			Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag})
 		switch {
 		case err == nil && (prev.Status == StatusLoaded || !l.RetryFailed):
-			return Result{FileID: prev.ID, Status: StatusSkipped}, nil
+			return l.skip(ctx, src, start, prev.ID, nil)
 		case err != nil && !errors.Is(err, pgx.ErrNoRows):
 			return Result{}, fmt.Errorf("load: find earlier load: %w", err)
 		}
@@ -126,7 +142,7 @@ func (l *Loader) load(ctx context.Context, src Source, progress func(int64), sta
 		if known, err = h.Hash(ctx); err != nil {
 			return Result{}, fmt.Errorf("load: hash: %w", err)
 		}
-		if res, done, err := l.skipIfLoaded(ctx, known); done || err != nil {
+		if res, done, err := l.skipIfLoaded(ctx, src, start, known); done || err != nil {
 			return res, err
 		}
 	}
@@ -147,7 +163,7 @@ func (l *Loader) load(ctx context.Context, src Source, progress func(int64), sta
 			if sum == nil {
 				sum = res.contentHash()
 			}
-			if res, done, err := l.skipIfLoaded(ctx, sum); done || err != nil {
+			if res, done, err := l.skipIfLoaded(ctx, src, start, sum); done || err != nil {
 				return res, err
 			}
 		case errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") && try < 5:
@@ -167,7 +183,8 @@ func (l *Loader) load(ctx context.Context, src Source, progress func(int64), sta
 	}
 }
 
-func (l *Loader) skipIfLoaded(ctx context.Context, sum []byte) (Result, bool, error) {
+// skipIfLoaded settles the attempt as skipped when a file of these bytes is loaded already.
+func (l *Loader) skipIfLoaded(ctx context.Context, src Source, start time.Time, sum []byte) (Result, bool, error) {
 	prev, err := db.New(l.Pool).FindLoadedByContent(ctx, sum)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Result{}, false, nil
@@ -175,7 +192,45 @@ func (l *Loader) skipIfLoaded(ctx context.Context, sum []byte) (Result, bool, er
 	if err != nil {
 		return Result{}, false, fmt.Errorf("load: find earlier load: %w", err)
 	}
-	return Result{FileID: prev.ID, Status: StatusSkipped}, true, nil
+	res, err := l.skip(ctx, src, start, prev.ID, sum)
+	return res, true, err
+}
+
+// seenEvent finds the ledger row that the event announcing src produced before, if any:
+// the event is seen again (redelivered after a crash between commit and offset commit,
+// replayed, or sent twice by the store) and the attempt it stands for is recorded already.
+func (l *Loader) seenEvent(ctx context.Context, src Source) (Result, bool, error) {
+	info := src.Info().stored()
+	if info.Event == "" {
+		return Result{}, false, nil
+	}
+	prev, err := db.New(l.Pool).FindEventAttempt(ctx, db.FindEventAttemptParams{
+		Bucket: info.Bucket, ObjectKey: info.Key, EventRef: info.Event})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Result{}, false, nil
+	}
+	if err != nil {
+		return Result{}, false, fmt.Errorf("load: find the event's earlier attempt: %w", err)
+	}
+	return Result{FileID: prev.ID, Status: StatusSkipped, Repeats: prev.RepeatsFileID.Int64}, true, nil
+}
+
+// skip records an attempt that loads nothing because file repeats settled the same bytes or
+// object version: a ledger row of its own, status skipped, naming that file.
+func (l *Loader) skip(ctx context.Context, src Source, start time.Time, repeats int64, sum []byte) (Result, error) {
+	if res, seen, err := l.seenEvent(ctx, src); seen || err != nil {
+		return res, err // a concurrent redelivery of the same event settled it meanwhile
+	}
+	info := src.Info().stored()
+	id, err := db.New(l.Pool).InsertSkippedFile(ctx, db.InsertSkippedFileParams{
+		Source: info.Kind, Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag,
+		ContentSha256: sum, SizeBytes: info.Size, RepeatsFileID: pgtype.Int8{Int64: repeats, Valid: true},
+		EventRef: info.Event, EventTime: timestamptz(info.EventTime), StartedAt: timestamptz(start),
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("load: record the skipped attempt: %w", err)
+	}
+	return Result{FileID: id, Status: StatusSkipped, Repeats: repeats}, nil
 }
 
 func (l *Loader) logger() *slog.Logger {
@@ -195,12 +250,12 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 
 	in, t, err := l.open(ctx, src, known == nil, progress)
 	if err != nil {
-		if !refusesFile(err) && !errors.Is(err, ErrGone) {
+		if !refusesFile(err) && ClassifyFailure(err) != FailureDeterministic {
 			return Result{}, err
 		}
-		// A file without a usable header or one way of writing numbers and dates, or gone,
-		// fails whole; its ledger row says why.
-		res = Result{FileID: fileID, Status: StatusFailed, Error: err.Error()}
+		// A file without a usable header or one way of writing numbers and dates, gone, or
+		// refused by the store fails whole; its ledger row says why.
+		res = Result{FileID: fileID, Status: StatusFailed, Error: storable(err.Error(), maxErrorBytes)}
 		return res, l.finish(ctx, tx, q, res, ledgerFacts{etag: src.Info().ETag, hash: known, size: src.Info().Size})
 	}
 	defer in.Close()
@@ -214,7 +269,7 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 	if sum == nil {
 		sum = in.sum()
 	} else if src.(contentHasher).Changed() {
-		return Result{}, errors.New("the file changed while it was being loaded")
+		return Result{}, errFileChanged
 	}
 	res = Result{FileID: fileID, Status: StatusLoaded, Path: path, RowsTotal: total, RowsRejected: rejected, hash: sum}
 	tick = res.phases.since(&res.phases.read, tick)
@@ -250,21 +305,27 @@ func (l *Loader) begin(ctx context.Context, src Source, known []byte, start time
 	if _, err := tx.Exec(ctx, queries.LoadTables); err != nil {
 		return fail("scratch tables", err)
 	}
-	info := src.Info()
-	id, err := q.InsertFile(ctx, db.InsertFileParams{
+	id, err := insertFile(ctx, q, src, known, start)
+	if err != nil {
+		return fail("ledger", err)
+	}
+	return tx, q, id, nil
+}
+
+// insertFile opens the ledger row of an attempt at src.
+func insertFile(ctx context.Context, q *db.Queries, src Source, known []byte, start time.Time) (int64, error) {
+	info := src.Info().stored()
+	return q.InsertFile(ctx, db.InsertFileParams{
 		Source:        info.Kind,
 		Bucket:        info.Bucket,
 		ObjectKey:     info.Key,
 		Etag:          info.ETag,
 		ContentSha256: known,
 		SizeBytes:     info.Size,
+		EventRef:      info.Event,
 		EventTime:     timestamptz(info.EventTime),
 		StartedAt:     timestamptz(start),
 	})
-	if err != nil {
-		return fail("ledger", err)
-	}
-	return tx, q, id, nil
 }
 
 // open starts reading the source; hash asks for its SHA-256 as it streams.
@@ -353,7 +414,8 @@ func (l *Loader) stream(ctx context.Context, tx *copyTx, q *db.Queries, t *Trans
 			case rej != nil:
 				rejected++
 				rejects = append(rejects, db.CopyRejectsParams{
-					FileID: fileID, Line: rej.Line, ColumnName: rej.Column, Reason: rej.Reason, RawLine: rej.Raw,
+					FileID: fileID, Line: rej.Line, ColumnName: storable(rej.Column, maxNameBytes),
+					Reason: storable(rej.Reason, maxReasonBytes), RawLine: storable(rej.Raw, maxRawBytes+len(cutMark)),
 				})
 			case rejectsOnly:
 			case path == pathCopy:
@@ -430,7 +492,7 @@ func (l *Loader) refuse(ctx context.Context, src Source, known []byte, start tim
 		return Result{}, fmt.Errorf("load: %w", err)
 	}
 	if total != ratio.total || rejected != ratio.rejected {
-		return Result{}, errors.New("load: the file changed while it was being loaded")
+		return Result{}, fmt.Errorf("load: %w", errFileChanged)
 	}
 	res := Result{
 		FileID: fileID, Status: StatusFailed, RowsTotal: total, RowsRejected: total,
@@ -464,12 +526,37 @@ func factsOf(src Source, t *Transform, sum []byte, size int64) ledgerFacts {
 	}
 }
 
-// finish settles the ledger row, notifies listeners and commits.
-func (l *Loader) finish(ctx context.Context, tx *copyTx, q *db.Queries, res Result, f ledgerFacts) error {
-	unknown := f.unknown
-	if unknown == nil {
-		unknown = []string{}
+// RecordFailure settles a file that could not be loaded (its failure was deterministic, or
+// it spent its retry budget) as failed with cause as its error, in a transaction of its own:
+// the ledger row, NOTIFY, commit. Nothing of the file is loaded.
+func (l *Loader) RecordFailure(ctx context.Context, src Source, start time.Time, cause error) (Result, error) {
+	tx, err := l.Pool.Begin(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("load: record the failure: %w", err)
 	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	q := db.New(tx)
+	id, err := insertFile(ctx, q, src, nil, start)
+	if err != nil {
+		return Result{}, fmt.Errorf("load: record the failure: %w", err)
+	}
+	res := Result{File: src.Info().Name(), FileID: id, Status: StatusFailed, Error: storable(cause.Error(), maxErrorBytes),
+		Seconds: time.Since(start).Seconds()}
+	if err := l.finish(ctx, tx, q, res, ledgerFacts{etag: src.Info().ETag, size: src.Info().Size}); err != nil {
+		return Result{}, fmt.Errorf("load: record the failure: %w", err)
+	}
+	return res, nil
+}
+
+// committer is a transaction finish can commit: a load's or RecordFailure's.
+type committer interface {
+	Commit(ctx context.Context) error
+}
+
+// finish settles the ledger row, notifies listeners and commits. Every text in it is
+// made storable here, whatever the file held.
+func (l *Loader) finish(ctx context.Context, tx committer, q *db.Queries, res Result, f ledgerFacts) error {
+	unknown := storableNames(f.unknown)
 	err := q.FinishFile(ctx, db.FinishFileParams{
 		ID:             res.FileID,
 		Status:         res.Status,
@@ -484,8 +571,8 @@ func (l *Loader) finish(ctx context.Context, tx *copyTx, q *db.Queries, res Resu
 		Encoding:       f.encoding,
 		Delimiter:      f.delimiter,
 		UnknownColumns: unknown,
-		Error:          res.Error,
-		Etag:           f.etag,
+		Error:          storable(res.Error, maxErrorBytes),
+		Etag:           storable(f.etag, maxNameBytes),
 		NumberFormat:   f.numberFormat,
 		DateFormat:     f.dateFormat,
 	})

@@ -199,27 +199,10 @@ func (r *rowRules) reject(rec *record, col, reason string) *Reject {
 	return &Reject{Line: rec.line, Column: col, Reason: reason, Raw: rawText(rec.raw)}
 }
 
-// rawText keeps a rejected row's text storable: bounded, and without NUL (PostgreSQL text
-// cannot hold it), which is shown as U+2400.
+// rawText keeps a rejected row's text storable: bounded, valid UTF-8, NUL shown as U+2400.
+// Only as much as is kept is copied: a record may be up to 1 MiB.
 func rawText(raw []byte) string {
-	cut := len(raw) > maxRawBytes
-	if cut {
-		raw = raw[:maxRawBytes]
-		// Do not end inside a multi-byte character: drop an incomplete last sequence.
-		for i := len(raw) - 1; i >= max(0, len(raw)-utf8.UTFMax); i-- {
-			if utf8.RuneStart(raw[i]) {
-				if !utf8.FullRune(raw[i:]) {
-					raw = raw[:i]
-				}
-				break
-			}
-		}
-	}
-	s := strings.ToValidUTF8(strings.ReplaceAll(string(raw), "\x00", "\u2400"), "\uFFFD")
-	if cut {
-		s += " …"
-	}
-	return s
+	return storable(string(raw[:min(len(raw), maxRawBytes+1)]), maxRawBytes)
 }
 
 func (r *rowRules) field(rec *record, c column) []byte {

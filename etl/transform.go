@@ -17,6 +17,18 @@ type Transform struct {
 	rules  *rowRules
 	ahead  []*record // rows of the look-ahead window, not yet checked
 	rows   int64     // data rows handed out
+	err    error     // a defect met while reading (panicError)
+}
+
+// panicError is a defect met while reading a file. It is reported as the file's error
+// instead of stopping the process, which would meet the same file again when it restarts.
+type panicError struct {
+	value any
+	line  int64
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("internal error while reading line %d: %v", e.line, e.value)
 }
 
 // ErrEmptyFile is returned for a stream with no header line.
@@ -24,7 +36,12 @@ var ErrEmptyFile = errors.New("empty file: no header line")
 
 // NewTransform reads the header and the look-ahead window. A *HeaderError, a *FormatError,
 // ErrEmptyFile or a read error means the file cannot be loaded at all.
-func NewTransform(r io.Reader) (*Transform, error) {
+func NewTransform(r io.Reader) (_ *Transform, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: p, line: 1}
+		}
+	}()
 	text, dec, err := newDecoder(r)
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", err)
@@ -85,7 +102,15 @@ func refusesFile(err error) bool {
 
 // Next returns the next row, as a Sale or a Reject. It returns false at the end of the
 // stream, or on a read error, which Err then reports.
-func (t *Transform) Next() (Sale, *Reject, bool) {
+func (t *Transform) Next() (_ Sale, _ *Reject, ok bool) {
+	if t.err != nil {
+		return Sale{}, nil, false
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			t.err, ok = &panicError{value: p, line: t.sc.line}, false
+		}
+	}()
 	var rec *record
 	if len(t.ahead) > 0 {
 		rec = t.ahead[0]
@@ -103,6 +128,9 @@ func (t *Transform) Next() (Sale, *Reject, bool) {
 
 // Err is the read error that ended the stream early, if any.
 func (t *Transform) Err() error {
+	if t.err != nil {
+		return t.err
+	}
 	if t.sc.err != nil {
 		return fmt.Errorf("read: %w", t.sc.err)
 	}

@@ -67,11 +67,14 @@ func (w *Watcher) Poll(ctx context.Context) (int, error) {
 		if err != nil {
 			return announced, s3Error("list", w.Bucket, w.Filter.Prefix, err)
 		}
+		// The table holds keys as the ledger does (storable): a key PostgreSQL cannot hold
+		// must not stop the listing at its page for good.
+		bucket := storable(w.Bucket, maxNameBytes)
 		keys := make([]string, 0, len(page.Contents))
 		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
+			keys = append(keys, storable(aws.ToString(o.Key), maxKeyBytes))
 		}
-		before, err := q.AnnouncedAmong(ctx, db.AnnouncedAmongParams{Bucket: w.Bucket, Keys: keys})
+		before, err := q.AnnouncedAmong(ctx, db.AnnouncedAmongParams{Bucket: bucket, Keys: keys})
 		if err != nil {
 			return announced, fmt.Errorf("watch: %w", err)
 		}
@@ -79,16 +82,17 @@ func (w *Watcher) Poll(ctx context.Context) (int, error) {
 		for _, b := range before {
 			seen[[2]string{b.ObjectKey, b.Etag}] = true
 		}
-		for _, o := range page.Contents {
+		for i, o := range page.Contents {
 			key, etag := aws.ToString(o.Key), strings.Trim(aws.ToString(o.ETag), `"`)
-			if !w.Filter.Match(key) || seen[[2]string{key, etag}] {
+			storedEtag := storable(etag, maxNameBytes)
+			if !w.Filter.Match(key) || seen[[2]string{keys[i], storedEtag}] {
 				continue
 			}
 			if err := w.announce(ctx, key, etag, aws.ToInt64(o.Size), aws.ToTime(o.LastModified)); err != nil {
 				return announced, err
 			}
 			if err := q.RecordAnnounced(ctx, db.RecordAnnouncedParams{
-				Bucket: w.Bucket, ObjectKey: key, Etag: etag, SizeBytes: aws.ToInt64(o.Size),
+				Bucket: bucket, ObjectKey: keys[i], Etag: storedEtag, SizeBytes: aws.ToInt64(o.Size),
 			}); err != nil {
 				return announced, fmt.Errorf("watch: %w", err)
 			}

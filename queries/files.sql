@@ -20,8 +20,9 @@ ORDER BY line
 LIMIT sqlc.arg(lim)::int;
 
 -- name: LedgerTotals :many
--- Files and rows by status, for /metrics at scrape time: one row per file status. The
--- ledger has one row per file, so this stays cheap for years of daily files.
+-- Files and rows by status (loaded, failed, skipped), for /metrics at scrape time: one row
+-- per file status. The ledger has one row per file attempt, so this stays cheap for years of
+-- daily files.
 SELECT status, count(*)::bigint AS files,
        coalesce(sum(rows_total), 0)::bigint AS rows_total,
        coalesce(sum(rows_loaded), 0)::bigint AS rows_loaded,

@@ -9,9 +9,29 @@ WHERE content_sha256 = $1 AND status = 'loaded';
 -- The newest ledger row of this bucket, key and ETag: the object version an event announces
 -- was settled before (loaded, or refused as a whole) and need not be fetched again.
 SELECT id, status, error FROM ingested_files
-WHERE bucket = $1 AND object_key = $2 AND etag = $3
+WHERE bucket = $1 AND object_key = $2 AND etag = $3 AND status <> 'skipped'
 ORDER BY (status = 'loaded') DESC, id DESC
 LIMIT 1;
+
+-- name: FindEventAttempt :one
+-- The ledger row an event of this object already produced, if any: the event is seen again
+-- (redelivered after a crash, replayed, or sent twice) and adds nothing. The (bucket,
+-- object_key, etag) index narrows it to the object's few rows.
+SELECT id, status, repeats_file_id FROM ingested_files
+WHERE bucket = $1 AND object_key = $2 AND event_ref = $3
+ORDER BY id
+LIMIT 1;
+
+-- name: InsertSkippedFile :one
+-- Records an attempt that loaded nothing because an earlier file settled the same bytes or
+-- the same object version: its own ledger row, naming that file.
+INSERT INTO ingested_files (
+    source, bucket, object_key, etag, content_sha256, size_bytes, status, repeats_file_id,
+    event_ref, event_time, started_at, finished_at
+) VALUES (
+    $1, $2, $3, $4, $5, $6, 'skipped', $7, $8, $9, $10, clock_timestamp()
+)
+RETURNING id;
 
 -- name: InsertFile :one
 -- Opens the ledger row of a load; its counts and status are settled by FinishFile in the
@@ -19,9 +39,9 @@ LIMIT 1;
 -- waits here and then fails on the unique index.
 INSERT INTO ingested_files (
     source, bucket, object_key, etag, content_sha256, size_bytes, status,
-    event_time, started_at, finished_at
+    event_ref, event_time, started_at, finished_at
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, clock_timestamp()
+    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, $9, clock_timestamp()
 )
 RETURNING id;
 

@@ -14,6 +14,21 @@ import (
 // Open connects a pool and checks the server answers. Errors never quote the URL (it may
 // carry a password).
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := Pool(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		cfg := pool.Config().ConnConfig
+		return nil, fmt.Errorf("database %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	return pool, nil
+}
+
+// Pool makes a pool without connecting: its first use does. A server uses it to come up,
+// and say it is not ready, while the database is still away.
+func Pool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, errors.New("database: malformed connection string")
@@ -22,10 +37,6 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("database %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
 	return pool, nil
 }

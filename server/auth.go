@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,47 @@ import (
 
 func forbiddenOrigin() *apiError {
 	return &apiError{http.StatusForbidden, api.Error{Code: api.CodeForbiddenOrigin, Message: "requests from this page's origin are not allowed (see ALLOWED_ORIGINS)"}}
+}
+
+// hostAllowed reports whether the Host header names this server: an IP address, a loopback
+// name (localhost, *.localhost), or one of AllowedHosts. A browser sends the name it
+// resolved, so a foreign page that rebinds its own name to this server's address (DNS
+// rebinding) is refused whatever Origin it claims; no such page can be at an IP address or a
+// loopback name, which resolve without its DNS.
+func (s *Server) hostAllowed(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "" || net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	for _, a := range s.cfg.AllowedHosts {
+		a = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
+		if a == "*" || a == host || (strings.HasPrefix(a, ".") && (strings.HasSuffix(host, a) || host == a[1:])) {
+			return true
+		}
+	}
+	return false
+}
+
+// knownHosts refuses requests whose Host is not this server's (421), but for the health and
+// metrics endpoints, which orchestrators and scrapers reach by names of their own and which
+// show nothing a page could misuse.
+func (s *Server) knownHosts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+		default:
+			if !s.hostAllowed(r) {
+				s.writeError(w, r, &apiError{http.StatusMisdirectedRequest, api.Error{Code: api.CodeUnknownHost,
+					Message: "this server does not answer to the name " + clipQuote(r.Host) + " (see ALLOWED_HOSTS)"}})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // authorized reports whether the request carries the API token, when one is set: as

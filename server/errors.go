@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"salespulse/etl"
 	"salespulse/server/api"
 )
 
@@ -44,10 +45,16 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
-	if !errors.As(err, &ae) {
-		if r.Context().Err() != nil {
-			return // the client went away; there is no one to answer
-		}
+	switch {
+	case errors.As(err, &ae):
+	case r.Context().Err() != nil:
+		return // the client went away; there is no one to answer
+	case etl.ClassifyFailure(err) == etl.FailureTransient:
+		// The database or the store is away: not the server's fault, and it passes.
+		s.log.Warn("http: "+r.Method+" "+r.URL.Path+": a dependency is unavailable", "err", err)
+		w.Header().Set("Retry-After", "5")
+		ae = &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUnavailable, Message: "the database or the store cannot be reached; try again shortly"}}
+	default:
 		s.log.Error("http: "+r.Method+" "+r.URL.Path, "err", err)
 		ae = &apiError{http.StatusInternalServerError, api.Error{Code: api.CodeInternal, Message: "internal error; see the server log"}}
 	}

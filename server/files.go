@@ -132,7 +132,7 @@ func fileOf(f db.IngestedFile) api.File {
 		RowsTotal: f.RowsTotal, RowsLoaded: f.RowsLoaded, RowsRejected: f.RowsRejected, RowsDuplicate: f.RowsDuplicate,
 		HeaderShape: f.HeaderShape, Encoding: f.Encoding, Delimiter: f.Delimiter,
 		NumberFormat: f.NumberFormat, DateFormat: f.DateFormat,
-		UnknownColumns: f.UnknownColumns, Error: f.Error,
+		UnknownColumns: f.UnknownColumns, Error: f.Error, RepeatsFileID: f.RepeatsFileID.Int64,
 		EventTime: timePtr(f.EventTime), StartedAt: f.StartedAt.Time.UTC(), FinishedAt: f.FinishedAt.Time.UTC(),
 	}
 	if len(f.ContentSha256) > 0 {

@@ -43,18 +43,22 @@ func (l *listener) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// run waits for notifications on conn, and reconnects whenever the connection fails. After
-// a reconnect it reports a change at once: commits made while it was away went unheard.
+// run waits for notifications on conn, and reconnects whenever the connection fails (or
+// connects first, when conn is nil). After a reconnect it reports a change at once: commits
+// made while it was away went unheard.
 func (l *listener) run(ctx context.Context, conn *pgx.Conn) {
 	backoff := l.minBackoff
 	for {
-		err := l.wait(ctx, conn)
-		_ = conn.Close(context.WithoutCancel(ctx))
-		l.connected.Store(false)
-		if ctx.Err() != nil {
-			return
+		if conn != nil {
+			err := l.wait(ctx, conn)
+			_ = conn.Close(context.WithoutCancel(ctx))
+			l.connected.Store(false)
+			if ctx.Err() != nil {
+				return
+			}
+			l.log.Warn("listen: connection lost; reconnecting", "err", err)
 		}
-		l.log.Warn("listen: connection lost; reconnecting", "err", err)
+		var err error
 		for conn = nil; conn == nil; {
 			select {
 			case <-time.After(backoff):

@@ -29,7 +29,7 @@ type metrics struct {
 func newMetrics(pool *pgxpool.Pool, clients func() int, log *slog.Logger) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.loadSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "salespulse_load_seconds", Help: "Time each loaded or failed file took from start to commit (ledger finished_at - started_at).",
+		Name: "salespulse_load_seconds", Help: "Time each loaded or failed file took from start to commit (ledger finished_at - started_at); skipped attempts are not announced.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 12),
 	})
 	m.eventLag = prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -115,8 +115,8 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(rowsDesc, prometheus.GaugeValue, float64(r.RowsRejected), r.Status, "rejected")
 		ch <- prometheus.MustNewConstMetric(rowsDesc, prometheus.GaugeValue, float64(r.RowsDuplicate), r.Status, "duplicate")
 	}
-	// Both statuses always appear, so dashboards and alerts see 0 rather than nothing.
-	for _, st := range []string{"loaded", "failed"} {
+	// Every status always appears, so dashboards and alerts see 0 rather than nothing.
+	for _, st := range []string{"loaded", "failed", "skipped"} {
 		if !seen[st] {
 			ch <- prometheus.MustNewConstMetric(filesDesc, prometheus.GaugeValue, 0, st)
 		}

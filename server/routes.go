@@ -39,7 +39,7 @@ func (s *Server) routes() http.Handler {
 	} else {
 		mux.Handle("/", notFoundJSON)
 	}
-	return s.cors(mux)
+	return s.securityHeaders(s.knownHosts(s.cors(mux)))
 }
 
 // protect requires the API token, when one is set.

@@ -33,21 +33,30 @@ type Config struct {
 	Pool           *pgxpool.Pool // the database; its settings also open the LISTEN connection
 	APIToken       string        // when set, /api/ and /ws require it
 	AllowedOrigins []string      // browser origins besides the server's own; "*" for any
-	UI             http.Handler  // serves every path the API does not; nil answers a JSON 404
-	Log            *slog.Logger
+	// AllowedHosts are the names this server answers to in the Host header besides IP
+	// addresses and loopback names: "example.com", ".example.com" for it and its
+	// subdomains, "*" for any. Other names are refused (DNS rebinding).
+	AllowedHosts []string
+	UI           http.Handler // serves every path the API does not; nil answers a JSON 404
+	Log          *slog.Logger
 
 	// Uploads: files are put into Bucket under uploads/; without S3 or Bucket POST
 	// /api/uploads answers 503 uploads_disabled.
-	S3             *s3.Client
-	Bucket         string
-	UploadMaxBytes int64 // default 100 MiB
+	S3                *s3.Client
+	Bucket            string
+	UploadMaxBytes    int64         // default 100 MiB
+	UploadTimeout     time.Duration // longest an upload's body may take to arrive; default 10 min
+	UploadConcurrency int           // uploads received at once; more are answered 503; default 4
 
 	Coalesce        time.Duration // how long a push waits for more commits; default 5 ms
 	PushParallel    int           // snapshots computed at once during a push; default 2
 	SendQueue       int           // frames a WebSocket client may have waiting; default 16
 	WriteTimeout    time.Duration // longest a frame may take to write; default 10 s
 	PingInterval    time.Duration // WebSocket keepalive; a client silent for two is gone; default 30 s
-	ReadLimit       int64         // largest client message; default 4 KiB
+	ReadLimit       int64         // largest client message, once inflated; default 4 KiB
+	MaxClients      int           // WebSocket connections at once; more are answered 503; default 20,000
+	MessageRate     float64       // client messages a second, after a burst of MessageBurst; default 5
+	MessageBurst    int           // default 10
 	SnapshotTimeout time.Duration // longest a snapshot computation may take; default 30 s
 	CacheEntries    int           // filters whose snapshot is kept (a few hundred KB each); default 4096
 	ListenIdleCheck time.Duration // ping the LISTEN connection after this long without news; default 30 s
@@ -76,6 +85,19 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReadLimit <= 0 {
 		c.ReadLimit = 4 << 10
+	}
+	if c.MaxClients <= 0 {
+		c.MaxClients = 20_000
+	}
+	if c.MessageRate <= 0 {
+		c.MessageRate = 5
+	}
+	if c.MessageBurst <= 0 {
+		c.MessageBurst = 10
+	}
+	def(&c.UploadTimeout, 10*time.Minute)
+	if c.UploadConcurrency <= 0 {
+		c.UploadConcurrency = 4
 	}
 	if c.CacheEntries <= 0 {
 		c.CacheEntries = 4096
@@ -107,12 +129,15 @@ type Server struct {
 
 	// seq numbers snapshot computations: GET /api/kpis and WebSocket frames carry it, and it
 	// only grows while the server runs.
-	seq     atomic.Uint64
-	ln      net.Listener
-	http    *http.Server
-	ctx     context.Context // the server's lifetime: ends with Close
-	cancel  context.CancelFunc
-	running sync.WaitGroup
+	seq       atomic.Uint64
+	uploads   chan struct{} // admits UploadConcurrency uploads
+	wsClients atomic.Int64  // WebSocket connections, up to MaxClients
+	pageCSP   pagePolicy    // the dashboard's Content-Security-Policy
+	ln        net.Listener
+	http      *http.Server
+	ctx       context.Context // the server's lifetime: ends with Close
+	cancel    context.CancelFunc
+	running   sync.WaitGroup
 }
 
 // New prepares a server; nothing runs until Open.
@@ -126,6 +151,8 @@ func New(cfg Config) *Server {
 	s.hub.metrics = s.metrics
 	s.engine, s.engineReady = kpi.New(), make(chan struct{})
 	s.cache = newSnapshotCache(s.computeSnapshot, s.engine.Version, cfg.SnapshotTimeout, cfg.CacheEntries)
+	s.uploads = make(chan struct{}, cfg.UploadConcurrency)
+	s.pageCSP = newPagePolicy(cfg.UI)
 	s.upgrader = s.newUpgrader()
 	conn := cfg.Pool.Config().ConnConfig.Copy()
 	conn.RuntimeParams["application_name"] = "salespulse-listen"
@@ -139,27 +166,32 @@ func New(cfg Config) *Server {
 
 // Open listens on the configured address and starts serving, listening for commits and
 // pushing snapshots. The KPIs are read from the database in the background; until they are
-// (Ready), snapshots answer 503 and /readyz says so.
+// (Ready), snapshots answer 503 and /readyz says so. The database need not be up: its LISTEN
+// connection then comes up by itself too.
 func (s *Server) Open() error {
-	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
 	conn, err := s.listener.connect(ctx)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("server: listen for commits: %w", err)
+		s.log.Warn("server: the database does not answer yet; serving meanwhile, /readyz says 503", "err", err)
+		conn = nil // the listener connects when it can, and then resyncs
 	}
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
-		_ = conn.Close(context.Background())
+		if conn != nil {
+			_ = conn.Close(context.Background())
+		}
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
 	s.ln = ln
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		// No ReadTimeout or WriteTimeout: uploads and WebSockets are long; both keep
-		// deadlines of their own.
+		// Every request body within a minute; an upload moves its own deadline on as its
+		// bytes come (pacedBody), and a WebSocket keeps deadlines of its own.
+		ReadTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.running.Add(4)
 	go func() { defer s.running.Done(); s.loadEngine(s.ctx) }()

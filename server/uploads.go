@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -25,20 +28,43 @@ const (
 	// headerProbe is how much of an upload the content check may read: the header line, and
 	// enough to detect the encoding and the delimiter.
 	headerProbe = 1 << 20
+	// An upload must keep arriving: at least uploadPaceBytes every uploadPaceWindow (6.4
+	// KiB/s), or it is cut off with 408. Any phone connection does better.
+	uploadPaceBytes  = 64 << 10
+	uploadPaceWindow = 10 * time.Second
 )
+
+// errUploadTooSlow is an upload body that missed its pace or its deadline.
+var errUploadTooSlow = errors.New("upload: the body arrives too slowly")
 
 // handleUpload is POST /api/uploads: a CSV file in the multipart field "file", checked and
 // put into the bucket under uploads/. It is then loaded like any object landing there (the
 // bucket's event reaches the worker); its ledger row appears when that is done.
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.S3 == nil || s.cfg.Bucket == "" {
+		refuseBody(w)
 		return &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUploadsDisabled, Message: "this server has no bucket for uploads (BUCKET_NAME)"}}
 	}
 	limit := s.cfg.UploadMaxBytes
 	if r.ContentLength > limit+multipartSlack {
+		refuseBody(w)
 		return tooLarge(limit)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit+multipartSlack)
+	// UploadConcurrency uploads at a time, each with a deadline and a pace to keep: slow
+	// clients cannot pile up connections and spooled files.
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		refuseBody(w)
+		return &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUnavailable,
+			Message: fmt.Sprintf("the server is receiving %d uploads already; try again shortly", s.cfg.UploadConcurrency)}}
+	}
+	deadline := time.Now().Add(s.cfg.UploadTimeout)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+	r.Body = http.MaxBytesReader(w, newPacedBody(r.Body, http.NewResponseController(w), deadline), limit+multipartSlack)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return badParam("file", "send the file as multipart/form-data in the field \"file\"")
@@ -60,11 +86,12 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 	key := uploadPrefix + time.Now().UTC().Format("20060102T150405.000000Z") + "-" + sanitizeName(name)
 	// A seekable body of known length: the SDK signs and, against S3-compatible stores,
 	// retries it without buffering.
-	out, err := s.cfg.S3.PutObject(r.Context(), &s3.PutObjectInput{
+	out, err := s.cfg.S3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: tmp,
 		ContentLength: aws.Int64(size), ContentType: aws.String("text/csv"),
 	})
 	if err != nil {
+		// A store that is away answers 503 with Retry-After (see writeError).
 		return fmt.Errorf("upload: put s3://%s/%s: %w", s.cfg.Bucket, key, err)
 	}
 	s.log.Info("upload: stored", "bucket", s.cfg.Bucket, "key", key, "bytes", size, "remote", r.RemoteAddr)
@@ -72,6 +99,14 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) error {
 		Bucket: s.cfg.Bucket, Key: key, Size: size, ETag: strings.Trim(aws.ToString(out.ETag), `"`),
 	})
 	return nil
+}
+
+// refuseBody answers without the request's body: the connection closes after the answer,
+// rather than wait to read what is left of the body (up to 256 KiB, as slowly as the client
+// likes) in order to be reused.
+func refuseBody(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }
 
 func tooLarge(limit int64) *apiError {
@@ -91,6 +126,9 @@ func spoolFilePart(mr *multipart.Reader, limit int64) (*os.File, string, int64, 
 		}
 		if part.FormName() != "file" {
 			continue // NextPart skips what is left of it
+		}
+		if name := part.FileName(); !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+			return nil, "", 0, badParam("file", "the file name must be text without control characters")
 		}
 		tmp, err := os.CreateTemp("", "salespulse-upload-*.csv")
 		if err != nil {
@@ -135,14 +173,58 @@ func (f *formReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// formError tells a body over the limit (413) from a form that is malformed or cut off (400).
+// formError tells a body over the limit (413) or too slow (408) from a form that is
+// malformed or cut off (400).
 func formError(err error, limit int64) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return tooLarge(limit)
 	}
+	if errors.Is(err, errUploadTooSlow) {
+		return &apiError{http.StatusRequestTimeout, api.Error{Code: api.CodeTimeout, Message: fmt.Sprintf(
+			"the upload arrived too slowly: at least %d KiB every %v, within UPLOAD_TIMEOUT, are needed", uploadPaceBytes>>10, uploadPaceWindow)}}
+	}
 	return badParam("file", "the multipart form is malformed: %v", err)
 }
+
+// pacedBody is an upload body that must arrive at a pace: each window of uploadPaceWindow
+// must bring uploadPaceBytes, and the whole body must be in by the deadline. It moves the
+// connection's read deadline on as the bytes come, so a client that sends nothing or
+// trickles is cut off in a window's time.
+type pacedBody struct {
+	body     io.ReadCloser
+	rc       *http.ResponseController
+	deadline time.Time
+	got      int64 // bytes in the current window
+}
+
+func newPacedBody(body io.ReadCloser, rc *http.ResponseController, deadline time.Time) *pacedBody {
+	p := &pacedBody{body: body, rc: rc, deadline: deadline}
+	p.nextWindow()
+	return p
+}
+
+func (p *pacedBody) nextWindow() {
+	p.got = 0
+	next := time.Now().Add(uploadPaceWindow)
+	if next.After(p.deadline) {
+		next = p.deadline
+	}
+	_ = p.rc.SetReadDeadline(next)
+}
+
+func (p *pacedBody) Read(b []byte) (int, error) {
+	n, err := p.body.Read(b)
+	if p.got += int64(n); p.got >= uploadPaceBytes {
+		p.nextWindow()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = errUploadTooSlow
+	}
+	return n, err
+}
+
+func (p *pacedBody) Close() error { return p.body.Close() }
 
 // checkCSV refuses a file the loader would refuse whole: not decodable, no header, or a
 // header that does not map to the CSV contract. Only the first bytes are read, with the

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -45,7 +48,9 @@ func (s *Server) newUpgrader() *websocket.Upgrader {
 		HandshakeTimeout: 10 * time.Second,
 		// Frames are written from a shared pool rather than a buffer per connection: at ten
 		// thousand idle clients that is 40 MB less.
-		WriteBufferPool:   &sync.Pool{},
+		WriteBufferPool: &sync.Pool{},
+		// Snapshots are sent compressed (framed once for every client). The client may then
+		// compress its messages too: readMessage bounds them once inflated.
 		EnableCompression: true,
 		// A browser passes the token as the subprotocols "bearer, <token>"; the server
 		// answers with "bearer", as it must for the browser to accept the connection.
@@ -64,6 +69,15 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	if !s.authorized(r, true) {
 		return unauthorized()
 	}
+	// At most MaxClients connections: each may hold a message being read and a queue of
+	// frames, so this bounds what all of them together hold.
+	if n := s.wsClients.Add(1); n > int64(s.cfg.MaxClients) {
+		s.wsClients.Add(-1)
+		w.Header().Set("Retry-After", "10")
+		return &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUnavailable,
+			Message: fmt.Sprintf("the server has as many WebSocket clients as it takes (%d); try again later", s.cfg.MaxClients)}}
+	}
+	defer s.wsClients.Add(-1)
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return nil // the upgrader answered the request already
@@ -89,14 +103,22 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 }
 
 // readLoop reads the client's messages until the connection ends. The read deadline is
-// moved on by every message and pong: a client silent for two ping intervals is gone.
+// moved on by every message and pong: a client silent for two ping intervals is gone. A
+// client sending faster than its allowance is answered rate_limited, and closed (1008) if it
+// keeps on; one sending a message over ReadLimit is closed (1009).
 func (s *Server) readLoop(c *client) {
 	c.conn.SetReadLimit(s.cfg.ReadLimit)
 	wait := 2 * s.cfg.PingInterval
 	_ = c.conn.SetReadDeadline(time.Now().Add(wait))
 	c.conn.SetPongHandler(func(string) error { return c.conn.SetReadDeadline(time.Now().Add(wait)) })
+	allowance := newAllowance(s.cfg.MessageRate, s.cfg.MessageBurst)
 	for {
-		_, data, err := c.conn.ReadMessage()
+		data, err := s.readMessage(c)
+		if errors.Is(err, errMessageTooBig) {
+			s.log.Debug("ws: message over the read limit once inflated; closing", "remote", c.remote, "limit", s.cfg.ReadLimit)
+			c.stop(websocket.CloseMessageTooBig, "a message is limited to "+strconv.FormatInt(s.cfg.ReadLimit, 10)+" bytes")
+			return
+		}
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				s.log.Debug("ws: message over the read limit; closing", "remote", c.remote, "limit", s.cfg.ReadLimit)
@@ -104,8 +126,39 @@ func (s *Server) readLoop(c *client) {
 			return // gorilla answered a message too big with close 1009 already
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(wait))
-		s.handleMessage(c, data)
+		switch allowance.take(time.Now()) {
+		case allowed:
+			s.handleMessage(c, data)
+		case refused:
+			s.sendError(c, api.Error{Code: api.CodeRateLimited, Message: fmt.Sprintf(
+				"too many messages: %d at once, then %g a second; this one was ignored", s.cfg.MessageBurst, s.cfg.MessageRate)})
+		case abused:
+			s.log.Info("ws: client keeps sending past its allowance; closing", "remote", c.remote)
+			c.stop(websocket.ClosePolicyViolation, "too many messages")
+			return
+		}
 	}
+}
+
+// errMessageTooBig is a client message over ReadLimit once inflated.
+var errMessageTooBig = errors.New("ws: message too big")
+
+// readMessage reads one client message of at most ReadLimit bytes as it is once inflated.
+// The connection's own read limit counts the bytes on the wire, and with permessage-deflate
+// a few KiB inflate to megabytes: reading stops at the limit, so no message costs more.
+func (s *Server) readMessage(c *client) ([]byte, error) {
+	_, r, err := c.conn.NextReader()
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r, s.cfg.ReadLimit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > s.cfg.ReadLimit {
+		return nil, errMessageTooBig
+	}
+	return data, nil
 }
 
 // handleMessage acts on one client message. A bad one is answered with an error message;
@@ -176,7 +229,11 @@ func (s *Server) writeLoop(c *client) {
 			if f.snapshot != nil {
 				err = c.conn.WritePreparedMessage(f.snapshot)
 			} else {
+				// A client's own messages are small: compressing each would cost a compressor
+				// (hundreds of KiB) per client answered at once.
+				c.conn.EnableWriteCompression(false)
 				err = c.conn.WriteMessage(websocket.TextMessage, f.raw)
+				c.conn.EnableWriteCompression(true)
 			}
 			if err != nil {
 				s.hub.drop(c, websocket.CloseAbnormalClosure, "write failed: "+err.Error())

@@ -404,6 +404,39 @@ func testUpload(e *env) {
 	if !strings.Contains(status, count(res.RowsLoaded)+" rows loaded") {
 		e.t.Errorf("upload status %q, want %d rows loaded", status, res.RowsLoaded)
 	}
+
+	// The same bytes again: stored under a new key, skipped by the loader, and the panel and
+	// the ledger say which file they repeat instead of waiting for ever.
+	e.do(chromedp.SetUploadFiles(`#upload-input`, []string{path}))
+	e.waitJS("the second upload stored", `document.querySelector("li.upload")?.dataset.phase === "stored"`, 20*time.Second)
+	out, err = e.s3.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(e.bucket), Prefix: aws.String("uploads/")})
+	if err != nil || len(out.Contents) != 2 {
+		e.t.Fatalf("want two objects under uploads/: %v %v", out, err)
+	}
+	var second string
+	for _, o := range out.Contents {
+		if aws.ToString(o.Key) != key {
+			second = aws.ToString(o.Key)
+		}
+	}
+	if src, err = etl.StatS3Object(context.Background(), e.s3, e.bucket, second); err != nil {
+		e.t.Fatal(err)
+	}
+	again, err := e.loader.Load(context.Background(), src, nil)
+	if err != nil || again.Status != etl.StatusSkipped || again.Repeats != res.FileID {
+		e.t.Fatalf("load of the same bytes again: %+v %v", again, err)
+	}
+	e.waitJS("the second upload settled", `document.querySelector("li.upload")?.dataset.phase === "loaded"`, 15*time.Second)
+	status = eval[string](e, `document.querySelector("li.upload .upload-status").textContent`)
+	if want := "skipped these bytes were loaded before, as file " + strconv.FormatInt(res.FileID, 10); !strings.Contains(status, want) {
+		e.t.Errorf("upload status %q, want %q", status, want)
+	}
+	e.waitJS("the skipped row in the ledger", fmt.Sprintf(
+		`document.querySelector('#ledger tr[data-file-id="%d"] .badge-skipped') !== null`, again.FileID), 15*time.Second)
+	repeats := eval[string](e, fmt.Sprintf(`document.querySelector('#ledger tr[data-file-id="%d"] .repeats').textContent`, again.FileID))
+	if repeats != "repeats file "+strconv.FormatInt(res.FileID, 10) {
+		e.t.Errorf("the skipped row says %q", repeats)
+	}
 }
 
 // testScreenshots saves the pages at desktop and phone sizes, light and dark, for people to

@@ -79,12 +79,21 @@ func (p *filesPage) renderUploadRow(u upload) app.UI {
 		status = app.Span().Text("stored as " + u.Stored.Key + "; loading…")
 	case uploadLoaded:
 		f := u.File
-		status = app.Span().Body(
-			statusBadge(f.Status),
-			app.Text(" "+formatCount(f.RowsLoaded)+" rows loaded, "+formatCount(f.RowsRejected)+" rejected, "+
-				formatCount(f.RowsDuplicate)+" duplicates · "),
-			app.A().Href("/files?file="+strconv.FormatInt(f.ID, 10)).Text("details"),
-		)
+		switch f.Status {
+		case "skipped":
+			status = app.Span().Body(
+				statusBadge(f.Status),
+				app.Text(" these bytes were loaded before, as "),
+				fileLink(f.RepeatsFileID),
+			)
+		default:
+			status = app.Span().Body(
+				statusBadge(f.Status),
+				app.Text(" "+formatCount(f.RowsLoaded)+" rows loaded, "+formatCount(f.RowsRejected)+" rejected, "+
+					formatCount(f.RowsDuplicate)+" duplicates · "),
+				app.A().Href("/files?file="+strconv.FormatInt(f.ID, 10)).Text("details"),
+			)
+		}
 	case uploadRefused:
 		status = app.Span().Class("error").Text("refused: " + u.Message)
 	}
@@ -171,8 +180,17 @@ func (p *filesPage) renderFileRow(f api.File) app.UI {
 		app.Td().Class("num").Attr("data-label", "Duplicates").Text(formatCount(f.RowsDuplicate)),
 		app.Td().Class("unknown", "labelled", "wide-cell").Attr("data-label", "Unknown columns").Text(strings.Join(f.UnknownColumns, ", ")),
 		app.Td().Class("nowrap", "labelled", "wide-cell").Attr("data-label", "Finished").Text(dateTime(f.FinishedAt)),
-		app.Td().Class("error", "wide-cell").Text(f.Error),
+		app.Td().Class("error", "wide-cell").Body(
+			app.If(f.RepeatsFileID != 0, func() app.UI {
+				return app.Span().Class("repeats").Body(app.Text("repeats "), fileLink(f.RepeatsFileID))
+			}).Else(func() app.UI { return app.Text(f.Error) }),
+		),
 	)
+}
+
+// fileLink links to a ledger row's drill-down.
+func fileLink(id int64) app.UI {
+	return app.A().Class("file-link").Href("/files?file=" + strconv.FormatInt(id, 10)).Text("file " + strconv.FormatInt(id, 10))
 }
 
 // renderDetail is the drill-down: the file's facts and its rejected rows.
@@ -248,6 +266,9 @@ func fileFacts(f *api.File) app.UI {
 		{"SHA-256", f.SHA256},
 		{"Error", f.Error},
 	}
+	if f.RepeatsFileID != 0 {
+		facts = append(facts, fact{"Repeats", "file " + strconv.FormatInt(f.RepeatsFileID, 10)})
+	}
 	return app.Dl().Class("facts").Body(
 		app.Range(facts).Slice(func(i int) app.UI {
 			if facts[i].value == "" {
@@ -270,7 +291,7 @@ func delimiterName(d string) string {
 	return d
 }
 
-// statusBadge shows a ledger status: loaded or failed.
+// statusBadge shows a ledger status: loaded, failed or skipped.
 func statusBadge(status string) app.UI {
 	return app.Span().Class("badge", "badge-"+status).Text(status)
 }

@@ -13,7 +13,7 @@ const (
 	uploadQueued  = "queued"
 	uploadSending = "sending"
 	uploadStored  = "stored"  // in the bucket, waiting for the loader
-	uploadLoaded  = "loaded"  // its ledger row is there
+	uploadLoaded  = "loaded"  // its ledger row is there: loaded, failed or skipped
 	uploadRefused = "refused" // the server did not take it
 )
 

@@ -112,12 +112,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, level *sl
 	return exitError(2)
 }
 
-// newFlags is a flag set that prints its usage to stderr and returns errors instead of exiting.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+// newFlags is a flag set that prints its usage to stderr and returns errors instead of
+// exiting. What it prints (usage, defaults, errors) never shows a secret of cfg: the flags'
+// defaults are the settings read from the environment.
+func newFlags(name, synopsis string, cfg Config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	out := redacting{w: stderr, secrets: cfg.secrets()}
+	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: salespulse %s\n\nFlags:\n", synopsis)
+		fmt.Fprintf(out, "Usage: salespulse %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
 	}
 	return fs

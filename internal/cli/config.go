@@ -57,8 +57,17 @@ type HTTP struct {
 	// AllowedOrigins are the browser origins, besides the server's own, that may open the
 	// WebSocket and call the API (ALLOWED_ORIGINS, comma-separated; "*" for any).
 	AllowedOrigins []string
+	// AllowedHosts are the names, besides IP addresses and loopback names, the server
+	// answers to in the Host header (ALLOWED_HOSTS, comma-separated; "*" for any).
+	AllowedHosts []string
 	// UploadMaxBytes bounds a file sent to POST /api/uploads (UPLOAD_MAX_BYTES).
 	UploadMaxBytes int64
+	// UploadTimeout bounds the time an upload's body may take (UPLOAD_TIMEOUT).
+	UploadTimeout time.Duration
+	// UploadConcurrency is how many uploads are received at once (UPLOAD_CONCURRENCY).
+	UploadConcurrency int
+	// MaxClients bounds the WebSocket connections (WS_MAX_CLIENTS).
+	MaxClients int
 }
 
 // ETL tunes loading and the worker.
@@ -70,6 +79,9 @@ type ETL struct {
 	Parallel       int           // files loaded at a time by one worker
 	Grace          time.Duration // at shutdown, how long the file in flight may finish
 	WatchInterval  time.Duration // how often `watch` lists the bucket
+	// RetryBudget is how long one file may be tried again for failures of its own before it
+	// fails and goes to the dead letters (ETL_RETRY_BUDGET).
+	RetryBudget time.Duration
 }
 
 // Error names the setting at fault; its message is the one line a command prints.
@@ -155,9 +167,18 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, &Error{Name: "LOG_LEVEL", Reason: "must be debug, info, warn or error"}
 	}
 	c.HTTP = HTTP{Addr: get("HTTP_ADDR", ":8080"), APIToken: get("API_TOKEN", ""),
-		AllowedOrigins: splitList(get("ALLOWED_ORIGINS", ""))}
+		AllowedOrigins: splitList(get("ALLOWED_ORIGINS", "")), AllowedHosts: splitList(get("ALLOWED_HOSTS", ""))}
 	if c.HTTP.UploadMaxBytes, err = ParseSize(get("UPLOAD_MAX_BYTES", "100MiB")); err != nil {
 		return Config{}, &Error{Name: "UPLOAD_MAX_BYTES", Reason: err.Error()}
+	}
+	if c.HTTP.UploadTimeout, err = parseDuration("UPLOAD_TIMEOUT", get("UPLOAD_TIMEOUT", "10m")); err != nil {
+		return Config{}, err
+	}
+	if c.HTTP.UploadConcurrency, err = parseCount("UPLOAD_CONCURRENCY", get("UPLOAD_CONCURRENCY", "4")); err != nil {
+		return Config{}, err
+	}
+	if c.HTTP.MaxClients, err = parseCount("WS_MAX_CLIENTS", get("WS_MAX_CLIENTS", "20000")); err != nil {
+		return Config{}, err
 	}
 	if c.ETL.MaxRejectRatio, err = ParseRatio(get("MAX_REJECT_RATIO", "50%")); err != nil {
 		return Config{}, &Error{Name: "MAX_REJECT_RATIO", Reason: err.Error()}
@@ -171,10 +192,13 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if c.ETL.WatchInterval, err = parseDuration("WATCH_INTERVAL", get("WATCH_INTERVAL", "30s")); err != nil {
 		return Config{}, err
 	}
+	if c.ETL.RetryBudget, err = parseDuration("ETL_RETRY_BUDGET", get("ETL_RETRY_BUDGET", "1m")); err != nil {
+		return Config{}, err
+	}
 	c.ETL.KeyPrefix = get("ETL_KEY_PREFIX", "")
 	c.ETL.KeySuffix = get("ETL_KEY_SUFFIX", ".csv")
-	if c.ETL.Parallel, err = strconv.Atoi(get("ETL_PARALLEL", "2")); err != nil || c.ETL.Parallel < 1 {
-		return Config{}, &Error{Name: "ETL_PARALLEL", Reason: "must be a whole number ≥ 1"}
+	if c.ETL.Parallel, err = parseCount("ETL_PARALLEL", get("ETL_PARALLEL", "2")); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
@@ -281,6 +305,14 @@ func parseDuration(name, s string) (time.Duration, error) {
 		return 0, &Error{Name: name, Reason: "must be a positive duration such as 30s or 5m"}
 	}
 	return d, nil
+}
+
+func parseCount(name, s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, &Error{Name: name, Reason: "must be a whole number ≥ 1"}
+	}
+	return n, nil
 }
 
 func parseBool(name, s string) (bool, error) {

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"testing"
+	"time"
 )
 
 // The settings `salespulse serve` reads for this package (config is tested here: it has no
@@ -35,5 +37,34 @@ func TestServeSettings(t *testing.T) {
 	env["UPLOAD_MAX_BYTES"] = "lots"
 	if _, err := FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil {
 		t.Error("a malformed UPLOAD_MAX_BYTES was accepted")
+	}
+}
+
+func TestLimitSettings(t *testing.T) {
+	lookup := func(env map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	}
+	cfg, err := FromLookup(lookup(map[string]string{
+		"ALLOWED_HOSTS": "dash.example.com, .corp.example", "UPLOAD_TIMEOUT": "2m", "UPLOAD_CONCURRENCY": "8",
+		"WS_MAX_CLIENTS": "500", "ETL_RETRY_BUDGET": "30s",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := cfg.HTTP; len(h.AllowedHosts) != 2 || h.AllowedHosts[1] != ".corp.example" || h.UploadTimeout != 2*time.Minute ||
+		h.UploadConcurrency != 8 || h.MaxClients != 500 || cfg.ETL.RetryBudget != 30*time.Second {
+		t.Errorf("settings read as %+v, retry budget %v", h, cfg.ETL.RetryBudget)
+	}
+	def, _ := FromLookup(lookup(nil))
+	if h := def.HTTP; h.AllowedHosts != nil || h.UploadTimeout != 10*time.Minute || h.UploadConcurrency != 4 ||
+		h.MaxClients != 20000 || def.ETL.RetryBudget != time.Minute {
+		t.Errorf("defaults: %+v, retry budget %v", h, def.ETL.RetryBudget)
+	}
+	for name, bad := range map[string]string{"UPLOAD_TIMEOUT": "soon", "UPLOAD_CONCURRENCY": "0", "WS_MAX_CLIENTS": "many", "ETL_RETRY_BUDGET": "-1s"} {
+		_, err := FromLookup(lookup(map[string]string{name: bad}))
+		var cfgErr *Error
+		if !errors.As(err, &cfgErr) || cfgErr.Name != name {
+			t.Errorf("%s=%s: %v, want an error naming it", name, bad, err)
+		}
 	}
 }

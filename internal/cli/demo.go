@@ -58,7 +58,7 @@ type demo struct {
 const demoDatabaseURL = "postgres://postgres@127.0.0.1:5432/salespulse"
 
 func runDemo(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "demo [flags]", stderr)
+	fs := newFlags("demo", "demo [flags]", cfg, stderr)
 	opt := demoOptions{}
 	if cfg.Database.URL == "" {
 		cfg.Database.URL = demoDatabaseURL
@@ -179,11 +179,7 @@ func (d *demo) open(ctx context.Context) error {
 		})
 	}
 	if p["serve"] {
-		d.srv = server.New(server.Config{
-			Addr: d.cfg.HTTP.Addr, Pool: d.pool, APIToken: d.cfg.HTTP.APIToken,
-			AllowedOrigins: d.cfg.HTTP.AllowedOrigins, UI: uiHandler(version), Log: d.log,
-			S3: d.s3, Bucket: d.bucket(), UploadMaxBytes: d.cfg.HTTP.UploadMaxBytes,
-		})
+		d.srv = server.New(serverConfig(d.cfg, d.pool, d.s3, d.log))
 		if err := d.srv.Open(); err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func kafkaFlags(fs *flag.FlagSet, cfg *Config) {
 }
 
 func runETL(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("etl", "etl [flags]", stderr)
+	fs := newFlags("etl", "etl [flags]", cfg, stderr)
 	databaseFlag(fs, &cfg)
 	kafkaFlags(fs, &cfg)
 	fs.StringVar(&cfg.Kafka.Group, "group", cfg.Kafka.Group, "consumer group (env KAFKA_GROUP)")
@@ -42,8 +42,12 @@ func runETL(ctx context.Context, cfg Config, args []string, stdout, stderr io.Wr
 		}
 	}
 	log := slog.Default()
-	pool, err := openDatabase(ctx, cfg)
+	// A database still starting (or away) is waited for, as an orchestrator expects.
+	pool, err := etl.Retry(ctx, log, "etl: open the database", func() (*pgxpool.Pool, error) { return openDatabase(ctx, cfg) })
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting
+		}
 		return err
 	}
 	defer pool.Close()
@@ -102,13 +106,13 @@ func newWorker(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Lo
 		Loader: &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Timeout: cfg.ETL.Timeout, Log: log},
 		S3:     s3c, DeadLetters: dlq, Topic: cfg.Kafka.Topic,
 		Filter:   etl.KeyFilter{Prefix: cfg.ETL.KeyPrefix, Suffix: cfg.ETL.KeySuffix},
-		Parallel: cfg.ETL.Parallel, Grace: cfg.ETL.Grace, Log: log,
+		Parallel: cfg.ETL.Parallel, Grace: cfg.ETL.Grace, RetryBudget: cfg.ETL.RetryBudget, Log: log,
 	}
 	return runningWorker{w, group}, func() { group.Close(); dlq.Close() }, nil
 }
 
 func runWatch(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("watch", "watch [flags]", stderr)
+	fs := newFlags("watch", "watch [flags]", cfg, stderr)
 	databaseFlag(fs, &cfg)
 	kafkaFlags(fs, &cfg)
 	fs.StringVar(&cfg.S3.Bucket, "bucket", cfg.S3.Bucket, "bucket to list (env BUCKET_NAME)")
@@ -127,8 +131,11 @@ func runWatch(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		return &Error{Name: "--interval", Reason: "must be positive"}
 	}
 	log := slog.Default()
-	pool, err := openDatabase(ctx, cfg)
+	pool, err := etl.Retry(ctx, log, "watch: open the database", func() (*pgxpool.Pool, error) { return openDatabase(ctx, cfg) })
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting
+		}
 		return err
 	}
 	defer pool.Close()

@@ -15,7 +15,7 @@ import (
 )
 
 func runGenerate(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("generate", "generate --rows N [--seed S] [--date YYYY-MM-DD[..YYYY-MM-DD]] [--shape display|snake] [--out FILE|-]", stderr)
+	fs := newFlags("generate", "generate --rows N [--seed S] [--date YYYY-MM-DD[..YYYY-MM-DD]] [--shape display|snake] [--out FILE|-]", cfg, stderr)
 	rows := fs.Int("rows", 1000, "number of sales rows")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed writes the same file")
 	date := fs.String("date", "", "sale date, or range FROM..TO (default: today)")

@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -16,7 +18,7 @@ import (
 )
 
 func runLoad(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("load", "load [flags] PATH|s3://BUCKET/KEY ...", stderr)
+	fs := newFlags("load", "load [flags] PATH|s3://BUCKET/KEY ...", cfg, stderr)
 	databaseFlag(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print one JSON object per file")
 	ratio := fs.String("max-reject-ratio", "", "fail a file with more rejected rows than this share, e.g. 0.5 or 50% (env MAX_REJECT_RATIO, default 50%)")
@@ -53,9 +55,10 @@ func runLoad(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 			}
 		}
 	}
+	budget := etl.RetryBudget{Limit: cfg.ETL.RetryBudget, Log: slog.Default()}
 	allDone := true
 	for _, arg := range fs.Args() {
-		res, err := loadOne(ctx, loader, s3c, arg, stderr)
+		res, err := loadOne(ctx, loader, budget, s3c, arg, stderr)
 		if err != nil {
 			// Not loaded, nothing committed: reported like a refused file, and the next one tried.
 			res.File, res.Status, res.Error = arg, etl.StatusFailed, err.Error()
@@ -79,14 +82,23 @@ func runLoad(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 	return nil
 }
 
-func loadOne(ctx context.Context, loader *etl.Loader, s3c *s3.Client, arg string, stderr io.Writer) (etl.Result, error) {
+// loadOne loads a file, trying failures again within the retry budget like the worker does,
+// and records a file it opened but could not load as failed in the ledger. An error means
+// it could not be opened, or not even its failure recorded.
+func loadOne(ctx context.Context, loader *etl.Loader, budget etl.RetryBudget, s3c *s3.Client, arg string, stderr io.Writer) (etl.Result, error) {
 	src, err := openSource(ctx, s3c, arg)
 	if err != nil {
 		return etl.Result{}, err
 	}
 	bar := newProgressBar(stderr, src.Info().Name(), src.Info().Size)
 	defer bar.finish()
-	return loader.Load(ctx, src, bar.update)
+	start := time.Now()
+	res, err := budget.Run(ctx, src.Info().Name(), func() (etl.Result, error) { return loader.Load(ctx, src, bar.update) })
+	var gaveUp *etl.GaveUp
+	if errors.As(err, &gaveUp) {
+		return loader.RecordFailure(ctx, src, start, gaveUp)
+	}
+	return res, err
 }
 
 // openSource turns a command-line argument into a Source: a path, or s3://BUCKET/KEY.
@@ -104,7 +116,7 @@ func openSource(ctx context.Context, s3c *s3.Client, arg string) (etl.Source, er
 func describe(r etl.Result) string {
 	switch r.Status {
 	case etl.StatusSkipped:
-		return fmt.Sprintf("skipped  %s: these bytes were loaded before (file %d)", r.File, r.FileID)
+		return fmt.Sprintf("skipped  %s: these bytes were loaded before (file %d repeats file %d)", r.File, r.FileID, r.Repeats)
 	case etl.StatusLoaded:
 		return fmt.Sprintf("loaded   %s: %d rows: %d loaded, %d rejected, %d duplicate (file %d, %.2f s)",
 			r.File, r.RowsTotal, r.RowsLoaded, r.RowsRejected, r.RowsDuplicate, r.FileID, r.Seconds)

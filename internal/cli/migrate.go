@@ -20,7 +20,7 @@ import (
 )
 
 func runMigrate(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("migrate", "migrate [flags]", stderr)
+	fs := newFlags("migrate", "migrate [flags]", cfg, stderr)
 	databaseFlag(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,7 +44,7 @@ func runMigrate(ctx context.Context, cfg Config, args []string, stdout, stderr i
 // runVerify checks the ledger against sales, and the KPIs the engine computes (and, with
 // --server, those a running server shows) against a recomputation from sales with SQL.
 func runVerify(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", "verify [--server URL] [flags]", stderr)
+	fs := newFlags("verify", "verify [--server URL] [flags]", cfg, stderr)
 	databaseFlag(fs, &cfg)
 	server := fs.String("server", "", "also check what the server at this URL shows (API_TOKEN is sent when set)")
 	if err := fs.Parse(args); err != nil {

@@ -8,18 +8,21 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"salespulse/etl"
-	"salespulse/server"
-	"salespulse/ui"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salespulse/etl"
+	"salespulse/schema"
+	"salespulse/server"
+	"salespulse/ui"
 )
 
 // runServe runs the KPI server until SIGINT or SIGTERM, then shuts it down gracefully.
 func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", "serve [flags]", stderr)
+	fs := newFlags("serve", "serve [flags]", cfg, stderr)
 	databaseFlag(fs, &cfg)
 	fs.StringVar(&cfg.HTTP.Addr, "addr", cfg.HTTP.Addr, "address to listen on, host:port (env HTTP_ADDR)")
 	fs.StringVar(&cfg.HTTP.APIToken, "api-token", cfg.HTTP.APIToken, "token required on /api/ and /ws when set (env API_TOKEN)")
@@ -30,6 +33,10 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 				cfg.HTTP.AllowedOrigins = append(cfg.HTTP.AllowedOrigins, o)
 			}
 		}
+		return nil
+	})
+	fs.Func("allowed-hosts", "host names the server answers to besides IP addresses and localhost, comma-separated, .example.com for subdomains, * for any (env ALLOWED_HOSTS)", func(s string) error {
+		cfg.HTTP.AllowedHosts = splitList(s)
 		return nil
 	})
 	fs.Func("upload-max-bytes", "largest file POST /api/uploads accepts, e.g. 100MiB (env UPLOAD_MAX_BYTES)", func(s string) error {
@@ -46,27 +53,35 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		return err
 	}
 	log := slog.Default()
-	pool, err := openDatabase(ctx, cfg)
+	// The server comes up whether or not the database answers yet (a container
+	// orchestrator starts both at once): /readyz says 503 until it does and the migrations
+	// are applied, which is tried until it succeeds.
+	pool, err := schema.Pool(ctx, cfg.Database.URL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	migrated := make(chan struct{})
+	go func() {
+		defer close(migrated)
+		if _, err := etl.Retry(ctx, log, "serve: migrate the database", func() (int, error) { return schema.Migrate(ctx, pool) }); err == nil {
+			log.Info("serve: database ready")
+		}
+	}()
+	defer func() { <-migrated }()
 	var s3c *s3.Client
 	if cfg.S3.Bucket != "" {
 		if s3c, err = etl.NewS3Client(ctx, cfg.S3.S3Options); err != nil {
 			return err
 		}
 	}
-	srv := server.New(server.Config{
-		Addr: cfg.HTTP.Addr, Pool: pool, APIToken: cfg.HTTP.APIToken, AllowedOrigins: cfg.HTTP.AllowedOrigins,
-		UI: uiHandler(version), Log: log,
-		S3: s3c, Bucket: cfg.S3.Bucket, UploadMaxBytes: cfg.HTTP.UploadMaxBytes,
-	})
+	srv := server.New(serverConfig(cfg, pool, s3c, log))
 	if err := srv.Open(); err != nil {
 		return err
 	}
 	log.Info("serve: listening", "addr", srv.Addr().String(), "token", cfg.HTTP.APIToken != "",
-		"allowed_origins", strings.Join(cfg.HTTP.AllowedOrigins, ","), "uploads_bucket", cfg.S3.Bucket)
+		"allowed_origins", strings.Join(cfg.HTTP.AllowedOrigins, ","), "allowed_hosts", strings.Join(cfg.HTTP.AllowedHosts, ","),
+		"uploads_bucket", cfg.S3.Bucket)
 	<-ctx.Done()
 	log.Info("serve: shutting down")
 	if err := srv.Close(); err != nil {
@@ -76,10 +91,22 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	return nil
 }
 
+// serverConfig is the server's part of the settings, for serve and demo.
+func serverConfig(cfg Config, pool *pgxpool.Pool, s3c *s3.Client, log *slog.Logger) server.Config {
+	return server.Config{
+		Addr: cfg.HTTP.Addr, Pool: pool, APIToken: cfg.HTTP.APIToken,
+		AllowedOrigins: cfg.HTTP.AllowedOrigins, AllowedHosts: cfg.HTTP.AllowedHosts,
+		UI: uiHandler(version), Log: log,
+		S3: s3c, Bucket: cfg.S3.Bucket, UploadMaxBytes: cfg.HTTP.UploadMaxBytes,
+		UploadTimeout: cfg.HTTP.UploadTimeout, UploadConcurrency: cfg.HTTP.UploadConcurrency,
+		MaxClients: cfg.HTTP.MaxClients,
+	}
+}
+
 // runHealthcheck asks a running server whether it is alive (or ready), for container
 // health checks in images that carry nothing but this binary.
 func runHealthcheck(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("healthcheck", "healthcheck [--ready] [URL]", stderr)
+	fs := newFlags("healthcheck", "healthcheck [--ready] [URL]", cfg, stderr)
 	ready := fs.Bool("ready", false, "ask /readyz (database reachable, migrations current) instead of /healthz")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -54,7 +54,7 @@ func (q *Queries) FileTimings(ctx context.Context, ids []int64) ([]FileTimingsRo
 }
 
 const getFile = `-- name: GetFile :one
-SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format FROM ingested_files WHERE id = $1
+SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format, repeats_file_id, event_ref FROM ingested_files WHERE id = $1
 `
 
 func (q *Queries) GetFile(ctx context.Context, id int64) (IngestedFile, error) {
@@ -84,6 +84,8 @@ func (q *Queries) GetFile(ctx context.Context, id int64) (IngestedFile, error) {
 		&i.FinishedAt,
 		&i.NumberFormat,
 		&i.DateFormat,
+		&i.RepeatsFileID,
+		&i.EventRef,
 	)
 	return i, err
 }
@@ -108,8 +110,9 @@ type LedgerTotalsRow struct {
 	RowsDuplicate int64
 }
 
-// Files and rows by status, for /metrics at scrape time: one row per file status. The
-// ledger has one row per file, so this stays cheap for years of daily files.
+// Files and rows by status (loaded, failed, skipped), for /metrics at scrape time: one row
+// per file status. The ledger has one row per file attempt, so this stays cheap for years of
+// daily files.
 func (q *Queries) LedgerTotals(ctx context.Context) ([]LedgerTotalsRow, error) {
 	rows, err := q.db.Query(ctx, ledgerTotals)
 	if err != nil {
@@ -139,7 +142,7 @@ func (q *Queries) LedgerTotals(ctx context.Context) ([]LedgerTotalsRow, error) {
 
 const listFiles = `-- name: ListFiles :many
 
-SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format FROM ingested_files
+SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format, repeats_file_id, event_ref FROM ingested_files
 WHERE id < coalesce(nullif($1::bigint, 0), 9223372036854775807)
 ORDER BY id DESC
 LIMIT $2::int
@@ -187,6 +190,8 @@ func (q *Queries) ListFiles(ctx context.Context, arg ListFilesParams) ([]Ingeste
 			&i.FinishedAt,
 			&i.NumberFormat,
 			&i.DateFormat,
+			&i.RepeatsFileID,
+			&i.EventRef,
 		); err != nil {
 			return nil, err
 		}

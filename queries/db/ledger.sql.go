@@ -19,6 +19,35 @@ type CopyRejectsParams struct {
 	RawLine    string
 }
 
+const findEventAttempt = `-- name: FindEventAttempt :one
+SELECT id, status, repeats_file_id FROM ingested_files
+WHERE bucket = $1 AND object_key = $2 AND event_ref = $3
+ORDER BY id
+LIMIT 1
+`
+
+type FindEventAttemptParams struct {
+	Bucket    string
+	ObjectKey string
+	EventRef  string
+}
+
+type FindEventAttemptRow struct {
+	ID            int64
+	Status        string
+	RepeatsFileID pgtype.Int8
+}
+
+// The ledger row an event of this object already produced, if any: the event is seen again
+// (redelivered after a crash, replayed, or sent twice) and adds nothing. The (bucket,
+// object_key, etag) index narrows it to the object's few rows.
+func (q *Queries) FindEventAttempt(ctx context.Context, arg FindEventAttemptParams) (FindEventAttemptRow, error) {
+	row := q.db.QueryRow(ctx, findEventAttempt, arg.Bucket, arg.ObjectKey, arg.EventRef)
+	var i FindEventAttemptRow
+	err := row.Scan(&i.ID, &i.Status, &i.RepeatsFileID)
+	return i, err
+}
+
 const findLoadedByContent = `-- name: FindLoadedByContent :one
 
 SELECT id, object_key FROM ingested_files
@@ -41,7 +70,7 @@ func (q *Queries) FindLoadedByContent(ctx context.Context, contentSha256 []byte)
 
 const findSettledObject = `-- name: FindSettledObject :one
 SELECT id, status, error FROM ingested_files
-WHERE bucket = $1 AND object_key = $2 AND etag = $3
+WHERE bucket = $1 AND object_key = $2 AND etag = $3 AND status <> 'skipped'
 ORDER BY (status = 'loaded') DESC, id DESC
 LIMIT 1
 `
@@ -136,9 +165,9 @@ func (q *Queries) FinishFile(ctx context.Context, arg FinishFileParams) error {
 const insertFile = `-- name: InsertFile :one
 INSERT INTO ingested_files (
     source, bucket, object_key, etag, content_sha256, size_bytes, status,
-    event_time, started_at, finished_at
+    event_ref, event_time, started_at, finished_at
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, clock_timestamp()
+    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, $9, clock_timestamp()
 )
 RETURNING id
 `
@@ -150,6 +179,7 @@ type InsertFileParams struct {
 	Etag          string
 	ContentSha256 []byte
 	SizeBytes     int64
+	EventRef      string
 	EventTime     pgtype.Timestamptz
 	StartedAt     pgtype.Timestamptz
 }
@@ -165,6 +195,50 @@ func (q *Queries) InsertFile(ctx context.Context, arg InsertFileParams) (int64, 
 		arg.Etag,
 		arg.ContentSha256,
 		arg.SizeBytes,
+		arg.EventRef,
+		arg.EventTime,
+		arg.StartedAt,
+	)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
+}
+
+const insertSkippedFile = `-- name: InsertSkippedFile :one
+INSERT INTO ingested_files (
+    source, bucket, object_key, etag, content_sha256, size_bytes, status, repeats_file_id,
+    event_ref, event_time, started_at, finished_at
+) VALUES (
+    $1, $2, $3, $4, $5, $6, 'skipped', $7, $8, $9, $10, clock_timestamp()
+)
+RETURNING id
+`
+
+type InsertSkippedFileParams struct {
+	Source        string
+	Bucket        string
+	ObjectKey     string
+	Etag          string
+	ContentSha256 []byte
+	SizeBytes     int64
+	RepeatsFileID pgtype.Int8
+	EventRef      string
+	EventTime     pgtype.Timestamptz
+	StartedAt     pgtype.Timestamptz
+}
+
+// Records an attempt that loaded nothing because an earlier file settled the same bytes or
+// the same object version: its own ledger row, naming that file.
+func (q *Queries) InsertSkippedFile(ctx context.Context, arg InsertSkippedFileParams) (int64, error) {
+	row := q.db.QueryRow(ctx, insertSkippedFile,
+		arg.Source,
+		arg.Bucket,
+		arg.ObjectKey,
+		arg.Etag,
+		arg.ContentSha256,
+		arg.SizeBytes,
+		arg.RepeatsFileID,
+		arg.EventRef,
 		arg.EventTime,
 		arg.StartedAt,
 	)

@@ -32,6 +32,8 @@ type IngestedFile struct {
 	FinishedAt     pgtype.Timestamptz
 	NumberFormat   string
 	DateFormat     string
+	RepeatsFileID  pgtype.Int8
+	EventRef       string
 }
 
 type RejectedRow struct {

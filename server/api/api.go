@@ -200,29 +200,32 @@ type Message struct {
 
 // File is a ledger row: GET /api/files and /api/files/{id}.
 type File struct {
-	ID             int64      `json:"id"`
-	Source         string     `json:"source"` // file, s3 or upload
-	Bucket         string     `json:"bucket,omitempty"`
-	Key            string     `json:"key"`
-	ETag           string     `json:"etag,omitempty"`
-	SHA256         string     `json:"sha256,omitempty"` // hex
-	SizeBytes      int64      `json:"size_bytes"`
-	Status         string     `json:"status"` // loaded or failed
-	LoadPath       string     `json:"load_path,omitempty"`
-	RowsTotal      int64      `json:"rows_total"`
-	RowsLoaded     int64      `json:"rows_loaded"`
-	RowsRejected   int64      `json:"rows_rejected"`
-	RowsDuplicate  int64      `json:"rows_duplicate"`
-	HeaderShape    string     `json:"header_shape,omitempty"`
-	Encoding       string     `json:"encoding,omitempty"`
-	Delimiter      string     `json:"delimiter,omitempty"`
-	NumberFormat   string     `json:"number_format,omitempty"` // 1234.56 or 1.234,56, as decided from the file
-	DateFormat     string     `json:"date_format,omitempty"`   // YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY
-	UnknownColumns []string   `json:"unknown_columns"`
-	Error          string     `json:"error,omitempty"`
-	EventTime      *time.Time `json:"event_time,omitempty"`
-	StartedAt      time.Time  `json:"started_at"`
-	FinishedAt     time.Time  `json:"finished_at"`
+	ID             int64    `json:"id"`
+	Source         string   `json:"source"` // file, s3 or upload
+	Bucket         string   `json:"bucket,omitempty"`
+	Key            string   `json:"key"`
+	ETag           string   `json:"etag,omitempty"`
+	SHA256         string   `json:"sha256,omitempty"` // hex
+	SizeBytes      int64    `json:"size_bytes"`
+	Status         string   `json:"status"` // loaded, failed or skipped
+	LoadPath       string   `json:"load_path,omitempty"`
+	RowsTotal      int64    `json:"rows_total"`
+	RowsLoaded     int64    `json:"rows_loaded"`
+	RowsRejected   int64    `json:"rows_rejected"`
+	RowsDuplicate  int64    `json:"rows_duplicate"`
+	HeaderShape    string   `json:"header_shape,omitempty"`
+	Encoding       string   `json:"encoding,omitempty"`
+	Delimiter      string   `json:"delimiter,omitempty"`
+	NumberFormat   string   `json:"number_format,omitempty"` // 1234.56 or 1.234,56, as decided from the file
+	DateFormat     string   `json:"date_format,omitempty"`   // YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY
+	UnknownColumns []string `json:"unknown_columns"`
+	Error          string   `json:"error,omitempty"`
+	// RepeatsFileID is, for a skipped attempt, the earlier file whose bytes or object version
+	// it repeats.
+	RepeatsFileID int64      `json:"repeats_file_id,omitempty"`
+	EventTime     *time.Time `json:"event_time,omitempty"`
+	StartedAt     time.Time  `json:"started_at"`
+	FinishedAt    time.Time  `json:"finished_at"`
 }
 
 // FilesPage is a page of the ledger, newest first; NextBefore (when not 0) asks for the next.
@@ -274,7 +277,10 @@ const (
 	CodeTooLarge         = "too_large"          // an upload over the size limit
 	CodeBadFile          = "bad_file"           // an upload that is not a CSV of the contract
 	CodeUploadsDisabled  = "uploads_disabled"   // the server has no bucket to put uploads in
-	CodeUnavailable      = "unavailable"        // the database cannot be reached, or its schema is behind
+	CodeUnavailable      = "unavailable"        // the database or the store cannot be reached, the schema is behind, or the server is at a limit; Retry-After says when to try again
+	CodeRateLimited      = "rate_limited"       // a WebSocket client sending messages faster than the server takes them
+	CodeUnknownHost      = "unknown_host"       // a Host header that does not name this server (see ALLOWED_HOSTS)
+	CodeTimeout          = "timeout"            // a request body that arrived too slowly
 	CodeInternal         = "internal"           // anything else; the server logged it
 )
 
