@@ -1,12 +1,14 @@
 package etl
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,6 +85,128 @@ func (c *copyTx) Rollback(ctx context.Context) error {
 	return c.tx.Rollback(ctx)
 }
 
+// copySorted appends rows encoded ahead of time to the open COPY of their statement (opening
+// one if needed), in the order of their key.
+func (c *copyTx) copySorted(ctx context.Context, r *sortedRows) error {
+	if c.stream != nil && c.stream.sql != r.sql {
+		if err := c.Flush(); err != nil {
+			return err
+		}
+	}
+	if c.stream == nil {
+		c.open(ctx, r.sql)
+	}
+	s := c.stream
+	for _, row := range r.rows {
+		s.buf = append(s.buf, r.arena[row.from:row.to]...)
+		if len(s.buf) >= 256<<10 {
+			if err := c.write(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sortedRows are rows encoded for a binary COPY ahead of time, to be sent in the order of a
+// key column (copySorted): the loader encodes and sorts a batch while the one before it is
+// being copied. It is the DBTX of the sqlc :copyfrom query that encodes them, so that the
+// statement's table and columns are the query's.
+type sortedRows struct {
+	key   string // the column rows are sorted by (a uuid)
+	sql   string // the COPY statement, set by the first CopyFrom
+	arena []byte
+	rows  []encodedRow
+}
+
+type encodedRow struct {
+	hi, lo   uint64 // the key, as two big-endian halves: they compare as its bytes do
+	from, to int32  // the row's bytes in the arena
+}
+
+func keyOf(id [16]byte) (uint64, uint64) {
+	return binary.BigEndian.Uint64(id[:8]), binary.BigEndian.Uint64(id[8:])
+}
+
+var _ db.DBTX = (*sortedRows)(nil)
+
+// CopyFrom encodes the rows into the arena.
+func (r *sortedRows) CopyFrom(_ context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	key := slices.Index(columns, r.key)
+	if key < 0 {
+		return 0, fmt.Errorf("copy: no column %s to sort by", r.key)
+	}
+	r.sql = copyStatement(table, columns)
+	var n int64
+	for src.Next() {
+		values, err := src.Values()
+		if err != nil {
+			return n, err
+		}
+		if len(values) != len(columns) {
+			return n, fmt.Errorf("copy: %d values for %d columns", len(values), len(columns))
+		}
+		id, ok := values[key].(pgtype.UUID)
+		if !ok || !id.Valid {
+			return n, fmt.Errorf("copy: %s is not a uuid", r.key)
+		}
+		from := len(r.arena)
+		r.arena = binary.BigEndian.AppendUint16(r.arena, uint16(len(values)))
+		for _, v := range values {
+			if r.arena, err = appendCopyValue(r.arena, v); err != nil {
+				return n, err
+			}
+		}
+		hi, lo := keyOf(id.Bytes)
+		r.rows = append(r.rows, encodedRow{hi: hi, lo: lo, from: int32(from), to: int32(len(r.arena))})
+		n++
+	}
+	return n, src.Err()
+}
+
+// addSale encodes one sale (r.sql must have been set, by a CopySales call).
+func (r *sortedRows) addSale(p *db.CopySalesParams) error {
+	from := len(r.arena)
+	var err error
+	if r.arena, err = appendSale(r.arena, p); err != nil {
+		return err
+	}
+	hi, lo := keyOf(p.SaleKey.Bytes)
+	r.rows = append(r.rows, encodedRow{hi: hi, lo: lo, from: int32(from), to: int32(len(r.arena))})
+	return nil
+}
+
+func (r *sortedRows) sort() {
+	slices.SortFunc(r.rows, func(a, b encodedRow) int { return cmp.Or(cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo)) })
+}
+
+func (r *sortedRows) reset() {
+	r.arena, r.rows = r.arena[:0], r.rows[:0]
+}
+
+func (r *sortedRows) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
+	return pgconn.CommandTag{}, errNotAConnection
+}
+
+func (r *sortedRows) Query(context.Context, string, ...any) (pgx.Rows, error) {
+	return nil, errNotAConnection
+}
+
+func (r *sortedRows) QueryRow(context.Context, string, ...any) pgx.Row {
+	return errRow{errNotAConnection}
+}
+
+var errNotAConnection = errors.New("copy: rows being encoded run no statement")
+
+// copyStatement is the COPY of a table's columns, in the binary format.
+func copyStatement(table pgx.Identifier, columns []string) string {
+	quoted := make([]string, len(columns))
+	for i, col := range columns {
+		quoted[i] = pgx.Identifier{col}.Sanitize()
+	}
+	return fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", table.Sanitize(), strings.Join(quoted, ", "))
+}
+
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
@@ -90,11 +214,7 @@ func (r errRow) Scan(...any) error { return r.err }
 // CopyFrom appends the rows to the open COPY into table, opening one if needed. The count
 // it returns is of rows sent; the server's verdict on them comes with a later call or Flush.
 func (c *copyTx) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error) {
-	quoted := make([]string, len(columns))
-	for i, col := range columns {
-		quoted[i] = pgx.Identifier{col}.Sanitize()
-	}
-	sql := fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", table.Sanitize(), strings.Join(quoted, ", "))
+	sql := copyStatement(table, columns)
 	if c.stream != nil && c.stream.sql != sql {
 		if err := c.Flush(); err != nil {
 			return 0, err
@@ -202,43 +322,17 @@ func appendCopyValue(buf []byte, v any) ([]byte, error) {
 	case string:
 		return appendText(buf, v), nil
 	case pgtype.Text:
-		if !v.Valid {
-			return appendNull(buf), nil
-		}
-		return appendText(buf, v.String), nil
+		return appendPgText(buf, v), nil
 	case int64:
-		buf = binary.BigEndian.AppendUint32(buf, 8)
-		return binary.BigEndian.AppendUint64(buf, uint64(v)), nil
+		return appendInt64(buf, v), nil
 	case pgtype.Int8:
-		if !v.Valid {
-			return appendNull(buf), nil
-		}
-		buf = binary.BigEndian.AppendUint32(buf, 8)
-		return binary.BigEndian.AppendUint64(buf, uint64(v.Int64)), nil
+		return appendPgInt8(buf, v), nil
 	case int32:
-		buf = binary.BigEndian.AppendUint32(buf, 4)
-		return binary.BigEndian.AppendUint32(buf, uint32(v)), nil
+		return appendInt32(buf, v), nil
 	case pgtype.Date:
-		if !v.Valid {
-			return appendNull(buf), nil
-		}
-		if v.InfinityModifier != pgtype.Finite {
-			return nil, fmt.Errorf("copy: infinite date")
-		}
-		// The calendar date as written, whatever the time's zone (as pgx does).
-		civil := time.Date(v.Time.Year(), v.Time.Month(), v.Time.Day(), 0, 0, 0, 0, time.UTC).Unix()
-		days := civil / 86400
-		if civil%86400 < 0 {
-			days-- // before 1970: round towards the past
-		}
-		buf = binary.BigEndian.AppendUint32(buf, 4)
-		return binary.BigEndian.AppendUint32(buf, uint32(int32(days-pgEpochDays))), nil
+		return appendDate(buf, v)
 	case pgtype.UUID:
-		if !v.Valid {
-			return appendNull(buf), nil
-		}
-		buf = binary.BigEndian.AppendUint32(buf, 16)
-		return append(buf, v.Bytes[:]...), nil
+		return appendUUID(buf, v), nil
 	case pgtype.Numeric:
 		if !v.Valid {
 			return appendNull(buf), nil
@@ -246,6 +340,100 @@ func appendCopyValue(buf []byte, v any) ([]byte, error) {
 		return appendNumeric(buf, v)
 	}
 	return nil, fmt.Errorf("copy: no binary encoding for %T", v)
+}
+
+// appendSale appends a sale as CopySales's row, without boxing its fields: the loader
+// writes a million of them a file. Its columns are the query's, in its order (a test holds
+// the two to each other).
+func appendSale(buf []byte, p *db.CopySalesParams) ([]byte, error) {
+	var err error
+	buf = binary.BigEndian.AppendUint16(buf, 27)
+	buf = appendUUID(buf, p.SaleKey)
+	buf = appendText(buf, p.SaleID)
+	if buf, err = appendDate(buf, p.SaleDate); err != nil {
+		return nil, err
+	}
+	buf = appendText(buf, p.ProductID)
+	buf = appendText(buf, p.ProductName)
+	buf = appendText(buf, p.ProductCategory)
+	buf = appendInt32(buf, p.Quantity)
+	buf = appendInt64(buf, p.UnitPriceCents)
+	if !p.DiscountPct.Valid {
+		buf = appendNull(buf)
+	} else if buf, err = appendNumeric(buf, p.DiscountPct); err != nil {
+		return nil, err
+	}
+	buf = appendInt64(buf, p.TotalValueCents)
+	buf = appendPgInt8(buf, p.UnitCostCents)
+	buf = appendPgInt8(buf, p.TotalCostCents)
+	buf = appendPgInt8(buf, p.GrossProfitCents)
+	buf = appendText(buf, p.PaymentMethod)
+	buf = appendText(buf, p.PaymentStatus)
+	if buf, err = appendDate(buf, p.PaymentDate); err != nil {
+		return nil, err
+	}
+	buf = appendText(buf, p.CustomerID)
+	buf = appendPgText(buf, p.CustomerName)
+	buf = appendText(buf, p.SalesChannel)
+	buf = appendText(buf, p.SalesRegion)
+	buf = appendText(buf, p.SalesRep)
+	buf = appendPgText(buf, p.CustomerRating)
+	buf = appendPgText(buf, p.CustomerComments)
+	buf = appendPgInt8(buf, p.ShippingCostCents)
+	buf = appendPgText(buf, p.DeliveryStatus)
+	if buf, err = appendDate(buf, p.DeliveryDate); err != nil {
+		return nil, err
+	}
+	return appendInt64(buf, p.FileID), nil
+}
+
+func appendPgText(buf []byte, v pgtype.Text) []byte {
+	if !v.Valid {
+		return appendNull(buf)
+	}
+	return appendText(buf, v.String)
+}
+
+func appendInt64(buf []byte, v int64) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 8)
+	return binary.BigEndian.AppendUint64(buf, uint64(v))
+}
+
+func appendPgInt8(buf []byte, v pgtype.Int8) []byte {
+	if !v.Valid {
+		return appendNull(buf)
+	}
+	return appendInt64(buf, v.Int64)
+}
+
+func appendInt32(buf []byte, v int32) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, 4)
+	return binary.BigEndian.AppendUint32(buf, uint32(v))
+}
+
+func appendUUID(buf []byte, v pgtype.UUID) []byte {
+	if !v.Valid {
+		return appendNull(buf)
+	}
+	buf = binary.BigEndian.AppendUint32(buf, 16)
+	return append(buf, v.Bytes[:]...)
+}
+
+func appendDate(buf []byte, v pgtype.Date) ([]byte, error) {
+	if !v.Valid {
+		return appendNull(buf), nil
+	}
+	if v.InfinityModifier != pgtype.Finite {
+		return nil, fmt.Errorf("copy: infinite date")
+	}
+	// The calendar date as written, whatever the time's zone (as pgx does).
+	civil := time.Date(v.Time.Year(), v.Time.Month(), v.Time.Day(), 0, 0, 0, 0, time.UTC).Unix()
+	days := civil / 86400
+	if civil%86400 < 0 {
+		days-- // before 1970: round towards the past
+	}
+	buf = binary.BigEndian.AppendUint32(buf, 4)
+	return binary.BigEndian.AppendUint32(buf, uint32(int32(days-pgEpochDays))), nil
 }
 
 func appendText(buf []byte, s string) []byte {

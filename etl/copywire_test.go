@@ -2,12 +2,14 @@ package etl
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
 	"reflect"
+	"salespulse/queries/db"
 	"testing"
 	"time"
 
@@ -279,4 +281,39 @@ func abs32(v int32) int32 {
 		return -v
 	}
 	return v
+}
+
+// A sale encoded field by field is the row the sqlc query encodes through its values, with
+// the query's columns: the two stay one as the query changes.
+func TestSaleTupleIsTheQuerysRow(t *testing.T) {
+	for _, opt := range []GenerateOptions{{Rows: 500, Seed: 3, Invalid: 0}, {Rows: 500, Seed: 4, Snake: true, Comments: true}} {
+		tr, err := NewTransform(bytes.NewReader(generated(t, opt)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []db.CopySalesParams
+		for {
+			s, rej, ok := tr.Next()
+			if !ok {
+				break
+			}
+			if rej == nil {
+				s.FileID = 77
+				rows = append(rows, s.CopySalesParams)
+			}
+		}
+		generic := sortedRows{key: "sale_key"}
+		if _, err := db.New(&generic).CopySales(context.Background(), rows); err != nil {
+			t.Fatal(err)
+		}
+		byHand := sortedRows{key: "sale_key", sql: generic.sql}
+		for i := range rows {
+			if err := byHand.addSale(&rows[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(generic.arena, byHand.arena) || !reflect.DeepEqual(generic.rows, byHand.rows) {
+			t.Fatalf("%d sales encoded by hand differ from the query's encoding", len(rows))
+		}
+	}
 }

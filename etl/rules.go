@@ -215,8 +215,10 @@ func (r *rowRules) field(rec *record, c column) []byte {
 // text reads a trimmed text field. Small sets of repeated values (categories, regions,
 // names of products and reps) are interned so a million rows do not hold a million copies.
 // recurring are the text columns whose values repeat from row to row (products, categories,
-// regions, ...): rows then share one string per value instead of allocating their own.
+// regions, customers, ...): rows then share one string per value instead of allocating
+// their own.
 var recurring = [numColumns]bool{
+	colProductID: true, colCustomerID: true, colCustomerName: true,
 	colProductName: true, colProductCategory: true, colPaymentMethod: true, colSalesChannel: true,
 	colSalesRegion: true, colSalesRep: true, colCustomerRating: true, colDeliveryStatus: true,
 }
