@@ -78,6 +78,9 @@ func (p *filesPage) OnNav(ctx app.Context) {
 func (p *filesPage) refresh(ctx app.Context) {
 	limit := max(filesPageSize, min(len(p.files), 500))
 	p.refreshing = true
+	if app.IsServer {
+		return // the pre-rendered page shows no ledger rather than an error
+	}
 	ctx.Async(func() {
 		var page api.FilesPage
 		err := getJSON(ctx, "/api/files", url.Values{"limit": {strconv.Itoa(limit)}}, &page)
@@ -119,6 +122,9 @@ func (p *filesPage) open(ctx app.Context, id int64) {
 	d := &fileDetail{ID: id, Loading: true}
 	p.detail = d
 	p.setURL(ctx, id)
+	if app.IsServer {
+		return
+	}
 	ctx.Async(func() {
 		var f api.File
 		err := getJSON(ctx, "/api/files/"+strconv.FormatInt(id, 10), nil, &f)
