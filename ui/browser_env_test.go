@@ -63,8 +63,9 @@ type env struct {
 	stopServer func() // stops the server for good (the offline test)
 }
 
-// newEnv starts everything; t.Cleanup stops it.
-func newEnv(t *testing.T) *env {
+// newEnv starts everything; t.Cleanup stops it. configure may change the server's settings
+// (an API token, say).
+func newEnv(t *testing.T, configure ...func(*server.Config)) *env {
 	t.Helper()
 	testDB.Reset(t)
 	stack, err := devstack.Start(context.Background(), devstack.Config{S3Addr: "127.0.0.1:0", DisableKafka: true})
@@ -80,10 +81,14 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, s3: s3c, bucket: devstack.DefaultBucket,
 		loader: &etl.Loader{Pool: testDB.Pool, MaxRejectRatio: 0.5, Log: quietLog()}}
-	e.srv = server.New(server.Config{
+	cfg := server.Config{
 		Addr: "127.0.0.1:0", Pool: testDB.Pool, UI: ui.Handler("test"), Log: quietLog(),
 		S3: s3c, Bucket: e.bucket,
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	e.srv = server.New(cfg)
 	if err := e.srv.Open(); err != nil {
 		t.Fatal(err)
 	}

@@ -38,12 +38,14 @@ func (f *freshness) Render() app.UI {
 		status = connConnecting
 	}
 	var text string
-	switch status {
-	case connLive:
+	switch {
+	case f.conn.Refused != "":
+		status, text = "refused", "refused by the server"
+	case status == connLive:
 		text = "live"
-	case connReconnecting:
+	case status == connReconnecting:
 		text = "reconnecting…"
-	case connOffline:
+	case status == connOffline:
 		text = "offline since " + clock(f.conn.Since)
 	default:
 		text = "connecting…"

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"sync"
@@ -35,7 +37,8 @@ type liveClient struct {
 
 	ws       app.Value // the socket, nil between connections
 	handlers []app.Func
-	everOpen bool // the socket opened at least once since the page loaded
+	open     bool // the socket opened
+	everOpen bool // a socket opened at least once since the page loaded
 	fresh    bool // the socket just opened: the server is sending its unfiltered snapshot
 	conn     connState
 	retry    backoff
@@ -80,7 +83,7 @@ func (l *liveClient) setView(ctx app.Context, v view) {
 			// Nothing stored for this view: keep the figures on screen, marked as not
 			// the view's, until the server answers, rather than blanking every chart.
 			s := l.shown
-			s.View, s.Pending = v.key(), true
+			s.View, s.Pending, s.Err = v.key(), true, ""
 			l.publishLocked(s)
 		}
 	}
@@ -137,7 +140,7 @@ func (l *liveClient) connectLocked() {
 		u.RawQuery = url.Values{"token": {t}}.Encode()
 	}
 	ws := app.Window().Get("WebSocket").New(u.String(), protocols)
-	l.ws = ws
+	l.ws, l.open = ws, false
 	on := func(event string, f func(app.Value)) {
 		fn := app.FuncOf(func(_ app.Value, args []app.Value) any {
 			var ev app.Value
@@ -165,7 +168,7 @@ func (l *liveClient) opened(ws app.Value) {
 	if l.ws == nil || !l.ws.Equal(ws) {
 		return
 	}
-	l.everOpen = true
+	l.open, l.everOpen = true, true
 	l.fresh = true
 	l.retry.reset()
 	l.setConnLocked(connState{Status: connLive})
@@ -203,9 +206,27 @@ func (l *liveClient) received(ws app.Value, data string) {
 		}
 	case api.TypeError:
 		if m.Error != nil {
-			app.Logf("salespulse: server: %s: %s", m.Error.Code, m.Error.Message)
+			l.refused(ws, *m.Error)
 		}
 	}
+}
+
+// refused shows an error the server sent instead of a snapshot: its answer to the last
+// subscription (a filter it does not accept) or a snapshot it could not compute. The view
+// then no longer waits; its next snapshot clears the error.
+func (l *liveClient) refused(ws app.Value, e api.Error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ws == nil || !l.ws.Equal(ws) {
+		return
+	}
+	app.Logf("salespulse: server: %s: %s", e.Code, e.Message)
+	s := l.shown
+	s.View, s.Err = l.view.key(), e.Message
+	if s.Err == "" {
+		s.Err = e.Code
+	}
+	l.publishLocked(s)
 }
 
 // snapshot publishes a snapshot that answers the current subscription, and stores the
@@ -243,10 +264,13 @@ func (l *liveClient) closed(ws app.Value) {
 	if l.ws == nil || !l.ws.Equal(ws) {
 		return
 	}
+	if !l.open {
+		go l.probe() // why did it not open?
+	}
 	l.dropLocked()
 	switch {
 	case l.conn.Status == connLive:
-		l.setConnLocked(connState{Status: connReconnecting, Since: time.Now()})
+		l.setConnLocked(connState{Status: connReconnecting, Since: time.Now(), Refused: l.conn.Refused})
 	case l.conn.Status == connConnecting || l.retry.attempts() >= 3 || !l.everOpen:
 		// Never connected since the page loaded, or several attempts failed: the figures
 		// on screen come from the cache, and the badge must say so.
@@ -254,7 +278,7 @@ func (l *liveClient) closed(ws app.Value) {
 		if since.IsZero() {
 			since = time.Now()
 		}
-		l.setConnLocked(connState{Status: connOffline, Since: since})
+		l.setConnLocked(connState{Status: connOffline, Since: since, Refused: l.conn.Refused})
 	}
 	wait := l.retry.next()
 	l.timer = time.AfterFunc(wait, l.reconnect)
@@ -277,6 +301,26 @@ func (l *liveClient) dropLocked() {
 		l.timer.Stop()
 		l.timer = nil
 	}
+}
+
+// probe asks the API why a socket failed to open: a browser only tells that it closed. A
+// server that answers with an error (a token missing or wrong) refuses the connection, and
+// the page must say why rather than wait; no answer at all means offline, as the socket
+// said.
+func (l *liveClient) probe() {
+	var page api.FilesPage
+	err := getJSON(context.Background(), "/api/files", url.Values{"limit": {"1"}}, &page)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open || errors.Is(err, errUnreachable) || errors.Is(err, errTimeout) {
+		return
+	}
+	c := l.conn
+	c.Refused = ""
+	if err != nil {
+		c.Refused = err.Error()
+	}
+	l.setConnLocked(c)
 }
 
 func (l *liveClient) reconnect() {

@@ -32,6 +32,7 @@ type shown struct {
 	Cached   bool         // read from the browser's storage, not (yet) from the server
 	Has      bool         // false until any snapshot is known
 	Pending  bool         // the view changed and its figures have not arrived yet
+	Err      string       // the server's error instead of the view's figures, for people
 }
 
 // Connection states of the live client.
@@ -46,4 +47,7 @@ const (
 type connState struct {
 	Status string
 	Since  time.Time // when the connection was lost (reconnecting, offline)
+	// Refused is the server's reason for refusing the connection (a missing token, say),
+	// read from the API since a browser hides why a WebSocket failed to open.
+	Refused string
 }
