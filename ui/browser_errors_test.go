@@ -155,4 +155,3 @@ func TestBrowserRefusedConnection(t *testing.T) {
 		e.t.Error("the notice stays once the token is right")
 	}
 }
-
