@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -23,12 +24,22 @@ type dashboard struct {
 
 func newDashboard() app.Composer { return &dashboard{view: view{Range: rangeAll}} }
 
+// chartsAfter is how long after new figures the charts are built: a frame, so that the
+// cards are drawn first. Building ten charts' options takes longer than drawing the cards.
+const chartsAfter = 16 * time.Millisecond
+
 // OnMount follows the snapshot on screen and the theme.
 func (d *dashboard) OnMount(ctx app.Context) {
-	ctx.ObserveState(stateShown, &d.shown).OnChange(d.build)
-	ctx.ObserveState(stateDark, &d.dark)
-	ctx.ObserveState(stateConn, &d.conn)
-	d.build()
+	stateShown.observe(ctx, &d.shown, func() {
+		ctx.After(chartsAfter, func(app.Context) { d.build() })
+		if d.state() == "live" {
+			key := d.shown.View
+			ctx.Defer(func(app.Context) { savePaint(key) }) // once drawn
+		}
+	})
+	stateDark.observe(ctx, &d.dark, nil)
+	stateConn.observe(ctx, &d.conn, nil)
+	ctx.After(chartsAfter, func(app.Context) { d.build() })
 }
 
 // OnNav applies the view in the URL: on load, and when history brings another one back.

@@ -19,8 +19,8 @@ type freshness struct {
 
 // OnMount observes the connection and the snapshot, and starts the clock.
 func (f *freshness) OnMount(ctx app.Context) {
-	ctx.ObserveState(stateConn, &f.conn)
-	ctx.ObserveState(stateShown, &f.shown)
+	stateConn.observe(ctx, &f.conn, nil)
+	stateShown.observe(ctx, &f.shown, nil)
 	f.tick(ctx)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -120,7 +121,37 @@ func (l *liveClient) startLocked(ctx app.Context) bool {
 		return nil
 	}))
 	l.connectLocked()
+	go l.useFirst()
 	return true
+}
+
+// useFirst shows the snapshot the page asked for before the app ran (firstfetch.go), if it
+// answers the view and nothing newer is on screen.
+func (l *liveClient) useFirst() {
+	text := firstSnapshot()
+	if text == "" {
+		return
+	}
+	var s api.Snapshot
+	if err := json.Unmarshal([]byte(text), &s); err != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := l.view.key()
+	if l.shown.Has && !l.shown.Cached && l.shown.View == key {
+		return // the WebSocket was first
+	}
+	r := s.DataRange
+	if f, _ := l.view.filter(&r); f.Key() != s.Filter.Key() {
+		return // not this view's figures
+	}
+	if l.dataRange == nil {
+		l.dataRange = &r
+	}
+	l.publishLocked(shown{View: key, Snapshot: s, Has: true})
+	// Stored as the socket's message would be.
+	saveSnapshot(key, `{"type":"snapshot","seq":`+strconv.FormatUint(s.Seq, 10)+`,"data":`+text+`}`)
 }
 
 // connectLocked opens a socket to /ws on the page's own host.
@@ -229,8 +260,8 @@ func (l *liveClient) refused(ws app.Value, e api.Error) {
 	l.publishLocked(s)
 }
 
-// snapshot publishes a snapshot that answers the current subscription, and stores the
-// message that carried it.
+// snapshot publishes a snapshot from the socket that answers the current subscription, and
+// stores the message that carried it.
 func (l *liveClient) snapshot(ws app.Value, s api.Snapshot, message string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -254,7 +285,7 @@ func (l *liveClient) snapshot(ws app.Value, s api.Snapshot, message string) {
 // publishLocked puts a snapshot on screen.
 func (l *liveClient) publishLocked(s shown) {
 	l.shown = s
-	l.ctx.SetState(stateShown, s)
+	stateShown.set(s)
 }
 
 // closed schedules the next attempt after a connection ends or fails to open.
@@ -361,7 +392,7 @@ func (l *liveClient) setConnLocked(c connState) {
 		return
 	}
 	l.conn = c
-	l.ctx.SetState(stateConn, c)
+	stateConn.set(c)
 }
 
 // isToken reports whether s can be a WebSocket subprotocol (an RFC 7230 token).
