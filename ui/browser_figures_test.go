@@ -66,7 +66,7 @@ func TestBrowserBigFigures(t *testing.T) {
 		e.viewport(320, 700, true)
 		e.open("/")
 		e.waitState("live")
-		compact := eval[string](e, `[...document.querySelectorAll("[data-kpi]")].find(c =>
+		compact := eval[string](e, `[...document.querySelectorAll("[data-kpi]")].find(c => c.querySelector(".kpi-value[data-compact]") &&
 			getComputedStyle(c.querySelector(".kpi-value"), "::after").display !== "none")?.dataset.kpi || ""`)
 		if compact == "" {
 			t.Fatal("no card is compact at 320 px with billions: the test shows nothing")
@@ -105,7 +105,7 @@ const fitScript = `JSON.stringify({
 		const right = box.right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
 		const range = document.createRange();
 		range.selectNodeContents(v);
-		const compact = getComputedStyle(v, "::after").display !== "none";
+		const compact = !!v.dataset.compact && getComputedStyle(v, "::after").display !== "none";
 		return {
 			name: c.dataset.kpi, text: v.textContent, title: c.title, compact,
 			fontPx: parseFloat(getComputedStyle(v, compact ? "::after" : null).fontSize),

@@ -16,25 +16,6 @@ import (
 // Presets other than "all" need the newest sale date to make a filter: the script leaves
 // them to the app. The app also checks that the answer is for the view it shows.
 
-// wasmPreload starts the download of app.wasm with the page; the app's own fetch of it then
-// takes the preloaded response (same URL, mode and credentials).
-const wasmPreload = `<link rel="preload" href="/web/app.wasm" as="fetch" type="application/wasm" crossorigin="anonymous">`
-
-// firstFetchScript asks for the snapshot of the view in the URL; salespulseFirst is the
-// promise of its text, "" when there is none (any error: the app then waits for its
-// WebSocket, which reports errors).
-const firstFetchScript = `<script>(function(){try{
-if(location.pathname!=="/")return;
-var q=new URLSearchParams(location.search),range=q.get("range");
-if(range&&range!=="all"&&!q.get("from")&&!q.get("to"))return;
-var f=new URLSearchParams();
-if(!range||range==="all"){["from","to"].forEach(function(k){if(q.get(k))f.set(k,q.get(k))})}
-["category","region","channel"].forEach(function(k){if(q.get(k))f.set(k,q.get(k))});
-var h={},t=q.get("token")||localStorage.getItem("` + tokenKey + `");
-if(t)h.Authorization="Bearer "+t;
-window.salespulseFirst=fetch("/api/kpis?"+f,{headers:h}).then(function(r){return r.ok?r.text():""}).catch(function(){return ""});
-}catch(e){}})()</script>`
-
 // firstSnapshot waits for the text of the snapshot the page asked for, "" when there is
 // none. It must not run on the browser's event loop.
 func firstSnapshot() string {

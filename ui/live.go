@@ -27,7 +27,6 @@ import (
 type liveClient struct {
 	mu sync.Mutex
 
-	ctx     app.Context // of the body, which never unmounts
 	started bool
 
 	view      view
@@ -55,24 +54,24 @@ func handleView(ctx app.Context, a app.Action) {
 	if !ok {
 		return
 	}
-	live.setView(ctx, v)
+	live.setView(v)
 }
 
 // handleWake is the actionWake handler: connect if not connected yet.
 func handleWake(ctx app.Context, a app.Action) {
 	live.mu.Lock()
 	defer live.mu.Unlock()
-	live.startLocked(ctx)
+	live.startLocked()
 }
 
 // setView shows the stored snapshot of the view at once, if any, and subscribes to it.
-func (l *liveClient) setView(ctx app.Context, v view) {
+func (l *liveClient) setView(v view) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	changed := !l.started || v != l.view
 	l.view = v
 	// Connect first: the handshake then runs while the stored figures are drawn.
-	started := l.startLocked(ctx)
+	started := l.startLocked()
 	if changed {
 		if cached, ok := loadSnapshot(v.key()); ok {
 			if l.dataRange == nil {
@@ -94,12 +93,11 @@ func (l *liveClient) setView(ctx app.Context, v view) {
 }
 
 // startLocked connects the first time it is called; it reports whether it did.
-func (l *liveClient) startLocked(ctx app.Context) bool {
+func (l *liveClient) startLocked() bool {
 	if l.started {
 		return false
 	}
 	l.started = true
-	l.ctx = ctx
 	l.setConnLocked(connState{Status: connConnecting})
 	// The browser knows before the socket does when the network goes: say so at once,
 	// and try again as soon as it is back.
