@@ -59,6 +59,7 @@ type env struct {
 	loader  *etl.Loader
 	browser context.Context
 	console *consoleLog
+	loaded  int64 // rows loaded by loadFile
 
 	stopServer func() // stops the server for good (the offline test)
 }
@@ -347,7 +348,18 @@ func (e *env) loadFile(path string) etl.Result {
 	if err != nil {
 		e.t.Fatalf("load %s: %v", path, err)
 	}
+	e.loaded += res.RowsLoaded
 	return res
+}
+
+// waitCounted waits until the server's figures count every row loadFile loaded: the server
+// folds each commit into its figures a moment after it is announced.
+func (e *env) waitCounted() {
+	e.t.Helper()
+	poll.Until(e.t, "the server to count every loaded row", 20*time.Second, func() bool {
+		var s api.Snapshot
+		return e.getJSON("/api/kpis", nil, &s) == nil && s.Totals.Orders == e.loaded
+	})
 }
 
 // loadFixtures loads the 38 fixture files.
@@ -357,6 +369,7 @@ func (e *env) loadFixtures() []string {
 	for _, p := range paths {
 		e.loadFile(p)
 	}
+	e.waitCounted()
 	return paths
 }
 

@@ -27,6 +27,7 @@ func TestBrowserErrors(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.loadFile(e.generate("october.csv", etl.GenerateOptions{Rows: 400, Seed: 3, From: day("2024-09-01"), To: day("2024-10-26")}))
+	e.waitCounted()
 
 	t.Run("custom range with the end before the start", func(t *testing.T) { e.t = t; testRangeOrder(e) })
 	t.Run("a view the server refuses", func(t *testing.T) { e.t = t; testRefusedView(e) })

@@ -37,6 +37,7 @@ func TestBrowserBigFigures(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.loadFile(e.bigSales("billions.csv", etl.GenerateOptions{Rows: 400, Seed: 9, From: day("2024-09-01"), To: day("2024-10-26")}, 2000))
+	e.waitCounted()
 	want := e.kpis(api.Filter{}).Totals
 	if want.Sales < 1_000_000_000_00 || want.GrossProfit < 100_000_000_00 || want.CanceledSales < 100_000_000_00 {
 		t.Fatalf("want sales in the billions and gross profit and canceled sales in the hundreds of millions: %+v", want)

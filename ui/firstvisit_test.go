@@ -35,7 +35,7 @@ const firstVisitRuns = 5
 //
 // It is a measurement, not a check, and takes about a minute: set FIRST_VISIT=1 to run it
 // (go test -v -run TestFirstVisit ./ui). FIRST_VISIT_REF=/path/to/salespulse measures
-// another build too, in the same run, as the reference.
+// another build too, in the same run, as the reference (several: comma-separated).
 func TestFirstVisit(t *testing.T) {
 	if os.Getenv("FIRST_VISIT") != "1" {
 		t.Skip("a measurement: set FIRST_VISIT=1 to run it")
@@ -53,8 +53,10 @@ func TestFirstVisit(t *testing.T) {
 	}
 	type build struct{ name, path string }
 	var builds []build
-	if ref := os.Getenv("FIRST_VISIT_REF"); ref != "" {
-		builds = append(builds, build{"reference (" + ref + ")", ref})
+	for _, ref := range strings.Split(os.Getenv("FIRST_VISIT_REF"), ",") {
+		if ref != "" {
+			builds = append(builds, build{ref, ref})
+		}
 	}
 	bin, err := testbin.Build()
 	if err != nil {
@@ -98,8 +100,8 @@ func startServe(t *testing.T, path string) (url string) {
 	l.Close()
 	(&testbin.Binary{Path: path}).Start(t, []string{"DATABASE_URL=" + testDB.URL, "LOG_LEVEL=warn"}, "serve", "--addr", addr)
 	url = "http://" + addr
-	poll.Until(t, "serve to be ready", 20*time.Second, func() bool {
-		res, err := http.Get(url + "/readyz")
+	poll.Until(t, "serve to answer with figures", 60*time.Second, func() bool {
+		res, err := http.Get(url + "/api/kpis")
 		if err != nil {
 			return false
 		}
