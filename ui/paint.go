@@ -12,7 +12,10 @@ import (
 // same figures from the stored snapshot, then the live ones. Only the drawing is stored:
 // the figures are formatted by the Go code alone.
 
-// savePaint stores the paint record of the view on screen (viewKey), from the page.
+// savePaint stores the paint record of the view on screen (viewKey), from the page (its
+// head script defines salespulseSavePaint).
 func savePaint(viewKey string) {
-	app.Window().Call("salespulseSavePaint", viewKey)
+	if save := app.Window().Get("salespulseSavePaint"); save.Truthy() {
+		save.Invoke(viewKey)
+	}
 }
