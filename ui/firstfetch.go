@@ -8,7 +8,7 @@ import (
 // download, compilation and start, then a WebSocket handshake and the server's answer.
 // Two things in the page's head shorten that:
 //   - app.wasm is preloaded, so its download starts with the page rather than once the
-//     scripts that ask for it have run (wasmPreload);
+//     scripts that ask for it have run (paintScript, when it has nothing to paint);
 //   - the view's snapshot is asked for at once over the REST API (firstFetchScript), so
 //     that it is there when the app starts, which then shows it as the server's figures
 //     (liveClient.useFirst) while its WebSocket connects.

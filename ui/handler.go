@@ -64,7 +64,7 @@ func Handler(version string) http.Handler {
 		// to arrive and compile, and the charts wait for ECharts if it has not.
 		Scripts:            []string{"/web/echarts.min.js defer"},
 		CacheableResources: []string{"/files", "/web/icon.svg"},
-		RawHeaders:         []string{themeScript, paintScript, wasmPreload, firstFetchScript},
+		RawHeaders:         []string{themeScript, paintScript, firstFetchScript},
 		Version:            appVersion(version, files),
 		WasmContentLength:  strconv.FormatInt(static.wasmSize(), 10),
 		Resources:          static,

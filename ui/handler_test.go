@@ -150,7 +150,7 @@ func TestPageAndWorker(t *testing.T) {
 	}
 	for _, want := range []string{`href="/web/salespulse.css"`, `src="/web/echarts.min.js"`, `href="/manifest.webmanifest"`,
 		`localStorage.getItem("salespulse.theme")`, `content="#2563eb"`, `data-kpi="sales"`,
-		`<link rel="preload" href="/web/app.wasm" as="fetch"`, `window.salespulseFirst=fetch("/api/kpis?"`,
+		`l.rel="preload";l.href="/web/app.wasm";l.as="fetch"`, `window.salespulseFirst=fetch("/api/kpis?"`,
 		`window.salespulseSavePaint=`, `localStorage.getItem(prefix+location.search.slice(1))`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %s", want)

@@ -5,10 +5,6 @@ package ui
 // The scripts and links of the page's head (see Handler), served by the binary only: the
 // WebAssembly has the Go side of each (paint.go, firstfetch.go).
 
-// wasmPreload starts the download of app.wasm with the page; the app's own fetch of it then
-// takes the preloaded response (same URL, mode and credentials).
-const wasmPreload = `<link rel="preload" href="/web/app.wasm" as="fetch" type="application/wasm" crossorigin="anonymous">`
-
 // firstFetchScript asks for the snapshot of the view in the URL; salespulseFirst is the
 // promise of its text, "" when there is none (any error: the app then waits for its
 // WebSocket, which reports errors).
@@ -24,7 +20,11 @@ window.salespulseFirst=fetch("/api/kpis?"+f,{headers:h}).then(function(r){return
 }catch(e){}})()</script>`
 
 // paintScript draws the stored paint record of the view in the URL, if any, once the page
-// is parsed (before the deferred scripts run), unless the app was first; the URL's query is
+// is parsed (before the deferred scripts run), unless the app was first. Without one (a
+// first visit, another page) it preloads app.wasm instead, so that its download starts with
+// the page rather than once the scripts that ask for it have run; the app's own fetch then
+// takes the preloaded response (same URL, mode and credentials). With one, the preload
+// would only slow the painting down, the app coming from the service worker's cache; the URL's query is
 // the view's key, as the app keeps it canonical. It also defines salespulseSavePaint, which
 // copies the filter bar and cards, with the state of their fields (which the DOM keeps as
 // properties, not attributes), and without a tapped card's exact figure or a form message.
@@ -42,9 +42,12 @@ var kc=k.cloneNode(true);
 kc.querySelectorAll(".exact").forEach(function(e){e.classList.remove("exact")});
 localStorage.setItem(prefix+key,JSON.stringify({filters:fc.outerHTML,cards:kc.outerHTML}));
 }catch(e){}};
-if(location.pathname!=="/")return;
-var p=localStorage.getItem(prefix+location.search.slice(1));
-if(!p)return;
+var p=location.pathname==="/"&&localStorage.getItem(prefix+location.search.slice(1));
+if(!p){
+var l=document.createElement("link");
+l.rel="preload";l.href="/web/app.wasm";l.as="fetch";l.type="application/wasm";l.crossOrigin="anonymous";
+document.head.appendChild(l);
+return}
 p=JSON.parse(p);
 var draw=function(){
 var d=document.getElementById("dashboard");
