@@ -185,7 +185,9 @@ func TestUIServesEverythingElse(t *testing.T) {
 			t.Errorf("%s: %q", path, b)
 		}
 	}
-	if code, e := do(t, http.MethodGet, srv.URL()+"/api/nope"); code != 404 || e.Error.Code != "not_found" {
-		t.Errorf("/api/nope with a UI: %d %+v", code, e)
+	for _, path := range []string{"/api/nope", "/api", "/api/files/1/nope"} {
+		if code, e := do(t, http.MethodGet, srv.URL()+path); code != 404 || e.Error.Code != "not_found" {
+			t.Errorf("%s with a UI: %d %+v", path, code, e)
+		}
 	}
 }

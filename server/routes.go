@@ -9,8 +9,8 @@ import (
 )
 
 // routes maps method and path patterns to handlers. Every API path also answers other
-// methods with a JSON 405, unknown /api/ paths with a JSON 404, and everything else goes to
-// the dashboard.
+// methods with a JSON 405, /api and unknown /api/ paths with a JSON 404, and everything
+// else goes to the dashboard (which has its own not-found page).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	route := func(method, path string, h handlerFunc) {
@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 		return notFound("no such route: %s %s", r.Method, clip(r.URL.Path))
 	})
 	mux.Handle("/api/", notFoundJSON)
+	mux.Handle("/api", notFoundJSON)
 	if s.cfg.UI != nil {
 		mux.Handle("/", s.cfg.UI)
 	} else {

@@ -59,12 +59,14 @@ type env struct {
 	loader  *etl.Loader
 	browser context.Context
 	console *consoleLog
+	loaded  int64 // rows loaded by loadFile
 
 	stopServer func() // stops the server for good (the offline test)
 }
 
-// newEnv starts everything; t.Cleanup stops it.
-func newEnv(t *testing.T) *env {
+// newEnv starts everything; t.Cleanup stops it. configure may change the server's settings
+// (an API token, say).
+func newEnv(t *testing.T, configure ...func(*server.Config)) *env {
 	t.Helper()
 	testDB.Reset(t)
 	stack, err := devstack.Start(context.Background(), devstack.Config{S3Addr: "127.0.0.1:0", DisableKafka: true})
@@ -80,10 +82,14 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, s3: s3c, bucket: devstack.DefaultBucket,
 		loader: &etl.Loader{Pool: testDB.Pool, MaxRejectRatio: 0.5, Log: quietLog()}}
-	e.srv = server.New(server.Config{
+	cfg := server.Config{
 		Addr: "127.0.0.1:0", Pool: testDB.Pool, UI: ui.Handler("test"), Log: quietLog(),
 		S3: s3c, Bucket: e.bucket,
-	})
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	e.srv = server.New(cfg)
 	if err := e.srv.Open(); err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +348,18 @@ func (e *env) loadFile(path string) etl.Result {
 	if err != nil {
 		e.t.Fatalf("load %s: %v", path, err)
 	}
+	e.loaded += res.RowsLoaded
 	return res
+}
+
+// waitCounted waits until the server's figures count every row loadFile loaded: the server
+// folds each commit into its figures a moment after it is announced.
+func (e *env) waitCounted() {
+	e.t.Helper()
+	poll.Until(e.t, "the server to count every loaded row", 20*time.Second, func() bool {
+		var s api.Snapshot
+		return e.getJSON("/api/kpis", nil, &s) == nil && s.Totals.Orders == e.loaded
+	})
 }
 
 // loadFixtures loads the 38 fixture files.
@@ -352,6 +369,7 @@ func (e *env) loadFixtures() []string {
 	for _, p := range paths {
 		e.loadFile(p)
 	}
+	e.waitCounted()
 	return paths
 }
 

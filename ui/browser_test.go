@@ -543,8 +543,13 @@ func testFirstFigures(e *env) {
 }
 
 // testOffline: with the server gone, a reload still shows the last figures, from the
-// service worker's cache and the stored snapshot, and the badge says offline.
+// service worker's cache and the stored snapshot, and the badge says offline; the files
+// page shows the ledger as last read.
 func testOffline(e *env) {
+	ledgerRows := `[...document.querySelectorAll("#ledger tbody tr")].map(r => r.dataset.fileId).join(",")`
+	e.open("/files")
+	e.waitJS("the ledger from the server", `document.querySelector("#ledger-card")?.dataset.source === "server" && document.querySelectorAll("#ledger tbody tr").length > 0`, 10*time.Second)
+	seen := eval[string](e, ledgerRows)
 	e.open("/")
 	e.waitState("live")
 	last := e.cards()
@@ -563,9 +568,15 @@ func testOffline(e *env) {
 	e.waitJS("charts from the cache", `!!echarts.getInstanceByDom(document.querySelector("#chart-sales-trend"))`, 15*time.Second)
 	time.Sleep(1200 * time.Millisecond)
 	e.screenshot("dashboard-desktop-light-offline")
-	// A deep link works offline too: the worker answers with the cached shell.
+	// A deep link works offline too: the worker answers with the cached shell, and the
+	// page shows the saved ledger, saying so.
 	e.open("/files")
 	e.waitJS("the files page offline", `document.querySelector("#upload") !== null`, 15*time.Second)
+	e.waitJS("the saved ledger, marked as such", `document.querySelector("#ledger-saved") !== null`, 15*time.Second)
+	if got := eval[string](e, ledgerRows); got != seen {
+		e.t.Errorf("offline ledger rows %s, want the ones last seen %s", got, seen)
+	}
+	e.screenshot("files-desktop-light-offline")
 }
 
 func day(s string) time.Time {

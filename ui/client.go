@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -53,26 +51,74 @@ func apiURL(path string, q url.Values) string {
 func getJSON(ctx context.Context, path string, q url.Values, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL(path, q), nil)
+	status, body, err := fetchText(ctx, apiURL(path, q))
 	if err != nil {
 		return err
 	}
-	if t := apiToken(); t != "" {
-		req.Header.Set("Authorization", "Bearer "+t)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return errUnreachable
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if res.StatusCode != http.StatusOK {
-		return apiError(res.StatusCode, body)
+	if status != 200 {
+		return apiError(status, body)
 	}
 	return json.Unmarshal(body, v)
+}
+
+// errTimeout is what people read when the server takes too long to answer.
+var errTimeout = errors.New("the server did not answer in time")
+
+// fetchText GETs a URL with the browser's fetch, the API token attached, and waits for the
+// whole body. It uses fetch rather than net/http, whose client would make app.wasm over a
+// third larger (net/http in WebAssembly calls fetch anyway). It must not run on the
+// browser's event loop, which the callbacks need.
+func fetchText(ctx context.Context, u string) (status int, body []byte, err error) {
+	if app.IsServer {
+		return 0, nil, errUnreachable // pre-rendering: no browser to fetch with
+	}
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	finish := func(r result) {
+		select {
+		case done <- r:
+		default: // settled already
+		}
+	}
+	headers := map[string]any{}
+	if t := apiToken(); t != "" {
+		headers["Authorization"] = "Bearer " + t
+	}
+	abort := app.Window().Get("AbortController").New()
+	failed := app.FuncOf(func(app.Value, []app.Value) any {
+		finish(result{err: errUnreachable})
+		return nil
+	})
+	defer failed.Release()
+	var code int
+	read := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		finish(result{status: code, body: args[0].String()})
+		return nil
+	})
+	defer read.Release()
+	answered := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		code = args[0].Get("status").Int()
+		args[0].Call("text").Call("then", read, failed)
+		return nil
+	})
+	defer answered.Release()
+	app.Window().Call("fetch", u, map[string]any{"headers": headers, "signal": abort.Get("signal")}).
+		Call("then", answered, failed)
+	select {
+	case r := <-done:
+		return r.status, []byte(r.body), r.err
+	case <-ctx.Done():
+		abort.Call("abort")
+		<-done // the abort settles the promise: the callbacks may be released then
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return 0, nil, errTimeout
+		}
+		return 0, nil, ctx.Err()
+	}
 }
 
 // apiError turns an error response into an error with the server's message.
@@ -81,5 +127,5 @@ func apiError(status int, body []byte) error {
 	if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
 		return errors.New(e.Error.Message)
 	}
-	return fmt.Errorf("the server answered %d %s", status, http.StatusText(status))
+	return fmt.Errorf("the server answered with status %d", status)
 }

@@ -23,8 +23,9 @@ type filesPage struct {
 
 	files      []api.File
 	nextBefore int64
-	refreshing bool // the newest rows are being read (on a new file, in the background)
-	olderBusy  bool // an older page is being read: "Older files" waits for it
+	savedAt    time.Time // the rows on screen are those this browser saved then (zero: read now)
+	refreshing bool      // the newest rows are being read (on a new file, in the background)
+	olderBusy  bool      // an older page is being read: "Older files" waits for it
 	err        string
 	lastFile   int64 // last_file_id of the newest snapshot: a change means a new ledger row
 
@@ -52,7 +53,7 @@ func newFilesPage() app.Composer { return &filesPage{} }
 // OnMount keeps the ledger current: a snapshot with a new last_file_id means a file was
 // loaded, so the first page is read again.
 func (p *filesPage) OnMount(ctx app.Context) {
-	ctx.ObserveState(stateShown, &p.shown).OnChange(func() {
+	stateShown.observe(ctx, &p.shown, func() {
 		if id := p.shown.Snapshot.LastFileID; id != p.lastFile && !p.shown.Cached {
 			p.lastFile = id
 			p.refresh(ctx)
@@ -61,10 +62,14 @@ func (p *filesPage) OnMount(ctx app.Context) {
 	ctx.NewAction(actionWake)
 }
 
-// OnNav reads the ledger and the file in ?file=, if any.
+// OnNav reads the ledger and the file in ?file=, if any. Until the server answers, or while
+// it cannot be reached, the page shows the rows this browser saved last time.
 func (p *filesPage) OnNav(ctx app.Context) {
 	u := ctx.Page().URL()
 	rememberToken(u)
+	if saved, ok := loadLedger(); ok && len(p.files) == 0 && app.IsClient {
+		p.files, p.nextBefore, p.savedAt = saved.Files, saved.NextBefore, saved.SavedAt
+	}
 	p.refresh(ctx)
 	if id, err := strconv.ParseInt(u.Query().Get("file"), 10, 64); err == nil && id > 0 {
 		p.open(ctx, id)
@@ -77,7 +82,13 @@ func (p *filesPage) OnNav(ctx app.Context) {
 // refresh reads the newest rows again, as many as are on screen.
 func (p *filesPage) refresh(ctx app.Context) {
 	limit := max(filesPageSize, min(len(p.files), 500))
+	if !p.savedAt.IsZero() {
+		limit = filesPageSize // the saved rows give way to a first page
+	}
 	p.refreshing = true
+	if app.IsServer {
+		return // the pre-rendered page shows no ledger rather than an error
+	}
 	ctx.Async(func() {
 		var page api.FilesPage
 		err := getJSON(ctx, "/api/files", url.Values{"limit": {strconv.Itoa(limit)}}, &page)
@@ -87,9 +98,13 @@ func (p *filesPage) refresh(ctx app.Context) {
 				p.err = err.Error()
 				return
 			}
+			if !p.savedAt.IsZero() {
+				p.files, p.nextBefore, p.savedAt = nil, 0, time.Time{} // the server's rows replace the saved ones
+			}
 			p.err = ""
 			p.files, p.nextBefore = mergeNewest(p.files, p.nextBefore, page)
 			p.matchUploads()
+			saveLedger(p.files, p.nextBefore)
 		})
 	})
 }
@@ -110,6 +125,9 @@ func (p *filesPage) more(ctx app.Context) {
 			}
 			p.err = ""
 			p.files, p.nextBefore = mergeOlder(p.files, p.nextBefore, page)
+			if p.savedAt.IsZero() {
+				saveLedger(p.files, p.nextBefore)
+			}
 		})
 	})
 }
@@ -119,6 +137,9 @@ func (p *filesPage) open(ctx app.Context, id int64) {
 	d := &fileDetail{ID: id, Loading: true}
 	p.detail = d
 	p.setURL(ctx, id)
+	if app.IsServer {
+		return
+	}
 	ctx.Async(func() {
 		var f api.File
 		err := getJSON(ctx, "/api/files/"+strconv.FormatInt(id, 10), nil, &f)

@@ -107,12 +107,20 @@ func (p *filesPage) renderUploadRow(u upload) app.UI {
 
 // renderLedger is the ingestion ledger, newest first, with a button for older rows.
 func (p *filesPage) renderLedger() app.UI {
-	return app.Section().Class("card", "ledger").Body(
+	source := "server"
+	if !p.savedAt.IsZero() {
+		source = "saved"
+	}
+	return app.Section().Class("card", "ledger").ID("ledger-card").Attr("data-source", source).Body(
 		app.Header().Class("card-head").Body(
 			app.H2().Text("Ingestion ledger"),
 			app.Span().Class("muted").Text(ledgerCount(len(p.files), p.nextBefore != 0)),
 		),
-		app.If(p.err != "", func() app.UI { return app.P().Class("error").Text(p.err) }),
+		app.If(p.err != "", func() app.UI { return app.P().Class("error").Attr("role", "alert").Text(p.err) }),
+		app.If(!p.savedAt.IsZero() && p.err != "", func() app.UI {
+			return app.P().Class("notice", "offline").ID("ledger-saved").Text(
+				"These are the rows this browser saved on " + dateTime(p.savedAt) + ". They are read again when the server answers.")
+		}),
 		app.Div().Class("table-scroll").Body(
 			app.Table().Class("table").ID("ledger").Body(
 				app.THead().Body(app.Tr().Body(

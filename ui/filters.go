@@ -36,8 +36,11 @@ func (d *dashboard) filterBar() app.UI {
 			),
 			app.If(v.Range == rangeCustom, func() app.UI {
 				return app.Div().Class("custom-range").Body(
-					d.dateField("filter-from", "From", "from", v.From),
-					d.dateField("filter-to", "To", "to", v.To),
+					d.dateField("filter-from", "From", "from", v.From, "", v.To),
+					d.dateField("filter-to", "To", "to", v.To, v.From, ""),
+					app.If(d.rangeErr != "", func() app.UI {
+						return app.P().Class("field-error").ID("range-error").Attr("role", "alert").Text(d.rangeErr)
+					}),
 				)
 			}),
 			d.selectField("filter-category", "Category", "All categories", "category", v.Category, s.Options.Categories),
@@ -66,14 +69,20 @@ func (d *dashboard) choosePreset(ctx app.Context, id string) {
 	d.setView(ctx, v)
 }
 
-// setField changes one filter of the current view.
+// setField changes one filter of the current view. A custom range whose start is after
+// its end is not applied (the server would refuse it): the form says so, and the figures
+// stay those of the dates on screen.
 func (d *dashboard) setField(ctx app.Context, field, value string) {
 	v := d.view
 	switch field {
-	case "from":
-		v.From = validDate(value)
-	case "to":
-		v.To = validDate(value)
+	case "from", "to":
+		// Both dates as typed: after a refused pair, the other field may show a date
+		// the view never took.
+		v.From, v.To = validDate(inputValue("filter-from")), validDate(inputValue("filter-to"))
+		if v.From != "" && v.To != "" && v.From > v.To {
+			d.rangeErr = "The start date (" + v.From + ") is after the end date (" + v.To + "): pick a start on or before the end."
+			return
+		}
 	case "category":
 		v.Category = value
 	case "region":
@@ -84,16 +93,25 @@ func (d *dashboard) setField(ctx app.Context, field, value string) {
 	d.setView(ctx, v)
 }
 
-func (d *dashboard) dateField(id, label, field, value string) app.UI {
+// dateField is one end of the custom range, bounded by the data's dates and by the other
+// end (low, high: "" for none).
+func (d *dashboard) dateField(id, label, field, value, low, high string) app.UI {
 	r := d.shown.Snapshot.DataRange
+	if low == "" || low < r.From {
+		low = r.From
+	}
+	if high == "" || (r.To != "" && high > r.To) {
+		high = r.To
+	}
 	return app.Label().Class("field").Body(
 		app.Span().Text(label),
 		app.Input().
 			Type("date").
 			ID(id).
 			Value(value).
-			Min(r.From).
-			Max(r.To).
+			Min(low).
+			Max(high).
+			Aria("invalid", d.rangeErr != "").
 			OnChange(func(ctx app.Context, e app.Event) {
 				d.setField(ctx, field, ctx.JSSrc().Get("value").String())
 			}, app.EventScope(field)),
@@ -137,4 +155,13 @@ func windowLabel(w api.Window, has bool) string {
 		label += " · " + formatCount(int64(to.Sub(from).Hours()/24)+1) + " days"
 	}
 	return label
+}
+
+// inputValue is the value of the input element with that id, "" when there is none.
+func inputValue(id string) string {
+	el := app.Window().GetElementByID(id)
+	if !el.Truthy() {
+		return ""
+	}
+	return el.Get("value").String()
 }

@@ -103,3 +103,53 @@ func dateTime(t time.Time) string {
 	}
 	return t.Local().Format("2006-01-02 15:04:05")
 }
+
+// formatCompact writes a large amount with three significant digits and a unit: 1.23 B,
+// 456 M, 12.3 K; below a thousand it is the amount rounded to a whole number. The cards
+// show it when the exact figure would not fit, and keep the exact one on hover and tap.
+func formatCompact(v float64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	units := []string{"", "K", "M", "B", "T"}
+	u := 0
+	for v >= 999.5 && u < len(units)-1 {
+		v /= 1000
+		u++
+	}
+	decimals := 0
+	switch {
+	case u == 0:
+	case v < 9.995:
+		decimals = 2
+	case v < 99.95:
+		decimals = 1
+	}
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	if u == 0 {
+		return sign + s
+	}
+	return sign + s + "\u202f" + units[u] // a narrow no-break space: "1.23 B" stays one
+}
+
+// textWidth is how many em a figure takes at most in the cards' bold tabular digits, rounded
+// up: digits are about 0.7 em wide in the widest common fonts (DejaVu Sans Bold), separators
+// 0.4, letters up to 1. The cards size the figure by it (fluid type) and switch to the
+// compact form when even the smallest size would not fit.
+func textWidth(s string) int {
+	tenths := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			tenths += 7
+		case r == ',' || r == '.':
+			tenths += 4
+		case r == ' ' || r == '\u202f' || r == '-':
+			tenths += 4
+		default:
+			tenths += 10
+		}
+	}
+	return (tenths + 9) / 10
+}

@@ -54,3 +54,26 @@ func TestFormatAgeAndBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatCompact(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want string
+	}{
+		{0, "0"}, {999.4, "999"}, {999.5, "1.00\u202fK"}, {1234, "1.23\u202fK"}, {45678, "45.7\u202fK"},
+		{753079300, "753\u202fM"}, {999_960_000, "1.00\u202fB"}, {1936154320, "1.94\u202fB"},
+		{-1234567890, "-1.23\u202fB"}, {2.5e13, "25.0\u202fT"},
+	} {
+		if got := formatCompact(c.in); got != c.want {
+			t.Errorf("formatCompact(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestTextWidth(t *testing.T) {
+	for in, want := range map[string]int{"—": 1, "3,049": 4, "3,627,905.75": 8, "1,936,154,320.00": 10, "38.90 %": 5, "1.94\u202fB": 4} {
+		if got := textWidth(in); got != want {
+			t.Errorf("textWidth(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

@@ -19,8 +19,8 @@ type freshness struct {
 
 // OnMount observes the connection and the snapshot, and starts the clock.
 func (f *freshness) OnMount(ctx app.Context) {
-	ctx.ObserveState(stateConn, &f.conn)
-	ctx.ObserveState(stateShown, &f.shown)
+	stateConn.observe(ctx, &f.conn, nil)
+	stateShown.observe(ctx, &f.shown, nil)
 	f.tick(ctx)
 }
 
@@ -38,12 +38,14 @@ func (f *freshness) Render() app.UI {
 		status = connConnecting
 	}
 	var text string
-	switch status {
-	case connLive:
+	switch {
+	case f.conn.Refused != "":
+		status, text = "refused", "refused by the server"
+	case status == connLive:
 		text = "live"
-	case connReconnecting:
+	case status == connReconnecting:
 		text = "reconnecting…"
-	case connOffline:
+	case status == connOffline:
 		text = "offline since " + clock(f.conn.Since)
 	default:
 		text = "connecting…"

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"io/fs"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -21,9 +22,11 @@ import (
 //go:embed web
 var web embed.FS
 
-// Handler is the go-app handler of the dashboard: the pages (pre-rendered on the server,
-// then run by app.wasm in the browser), the web app manifest, the service worker, and the
-// static files under /web, all from inside the binary. Routes must have been called.
+// Handler serves the dashboard: the pages (pre-rendered on the server, then run by app.wasm
+// in the browser), the web app manifest, the service worker, and the static files under
+// /web, all from inside the binary, through go-app's handler. Any other path, a missing
+// file under /web included, gets the not-found page with status 404. Routes must have
+// been called.
 //
 // version identifies the build (set by the command). The app's version, which the service worker
 // uses to notice updates, adds a hash of the embedded assets: fixed for a given binary, so
@@ -33,13 +36,15 @@ var web embed.FS
 // sees a white flash while the WebAssembly loads. CSS does the same for the system setting.
 const themeScript = `<script>try{var t=localStorage.getItem("` + themeKey + `");if(t)document.documentElement.dataset.theme=t}catch(e){}</script>`
 
-func Handler(version string) *app.Handler {
+func Handler(version string) http.Handler {
 	files, err := fs.Sub(web, "web")
 	if err != nil {
 		panic("ui: " + err.Error()) // the embedded folder is always there
 	}
 	static := newStaticFiles(files)
-	return &app.Handler{
+	h := &handler{}
+	static.notFound = h.notFound
+	h.app = &app.Handler{
 		Name:        "salespulse",
 		ShortName:   "salespulse",
 		Title:       "salespulse — sales KPIs",
@@ -59,13 +64,62 @@ func Handler(version string) *app.Handler {
 		// to arrive and compile, and the charts wait for ECharts if it has not.
 		Scripts:            []string{"/web/echarts.min.js defer"},
 		CacheableResources: []string{"/files", "/web/icon.svg"},
-		RawHeaders:         []string{themeScript},
+		RawHeaders:         []string{themeScript, paintScript, firstFetchScript},
 		Version:            appVersion(version, files),
 		WasmContentLength:  strconv.FormatInt(static.wasmSize(), 10),
 		Resources:          static,
 
 		ServiceWorkerTemplate: serviceWorker(),
 	}
+	return h
+}
+
+// handler is go-app's handler with the status of the not-found page set to 404 (go-app
+// sends every page it renders with 200).
+type handler struct {
+	app *app.Handler
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, page := pages[r.URL.Path]; !page {
+		w = &notFoundStatus{ResponseWriter: w}
+	}
+	h.app.ServeHTTP(w, r)
+}
+
+// notFound renders the not-found page for a request go-app would not route to a page (a
+// missing file under /web/): as the request of a path no page has.
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/web"
+	h.ServeHTTP(w, r2)
+}
+
+// notFoundStatus turns the 200 of an HTML page into a 404; other answers (scripts, the
+// manifest, the service worker, files) keep theirs. The page has no ETag: a revalidation
+// must not turn the 404 into a 304.
+type notFoundStatus struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *notFoundStatus) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		h := w.Header()
+		if status == http.StatusOK && strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			status = http.StatusNotFound
+			h.Del("ETag")
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *notFoundStatus) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // appVersion is version plus a short hash of every embedded file.

@@ -149,7 +149,9 @@ func TestPageAndWorker(t *testing.T) {
 		t.Errorf("ETag %q: want the version with the assets' hash", etag)
 	}
 	for _, want := range []string{`href="/web/salespulse.css"`, `src="/web/echarts.min.js"`, `href="/manifest.webmanifest"`,
-		`localStorage.getItem("salespulse.theme")`, `content="#2563eb"`, `data-kpi="sales"`} {
+		`localStorage.getItem("salespulse.theme")`, `content="#2563eb"`, `data-kpi="sales"`,
+		`l.rel="preload";l.href="/web/app.wasm";l.as="fetch"`, `window.salespulseFirst=fetch("/api/kpis?"`,
+		`window.salespulseSavePaint=`, `localStorage.getItem(prefix+location.search.slice(1))`} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the page lacks %s", want)
 		}
@@ -175,5 +177,31 @@ func TestPageAndWorker(t *testing.T) {
 	// The version is fixed by the binary, not by the start.
 	if again := get(t, ui.Handler("v1.2.3"), "/").Header.Get("ETag"); again != etag {
 		t.Errorf("a second handler has version %s, the first %s", again, etag)
+	}
+}
+
+// TestNotFoundPage: a path that is no page, a missing file under /web/ included, gets the
+// dashboard's own not-found page with status 404; the pages and assets keep their 200.
+func TestNotFoundPage(t *testing.T) {
+	h := ui.Handler("test")
+	for _, path := range []string{"/nope", "/files/12", "/files/", "/dashboard?range=7d", "/web/nothing.js", "/web/"} {
+		res := get(t, h, path)
+		html := string(body(t, res))
+		if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: %s %s, want 404 text/html", path, res.Status, res.Header.Get("Content-Type"))
+		}
+		if !strings.Contains(html, `id="not-found"`) || !strings.Contains(html, "No such page") || !strings.Contains(html, `href="/web/salespulse.css"`) {
+			t.Errorf("%s: not the dashboard's not-found page:\n%.400s", path, html)
+		}
+		if res.Header.Get("ETag") != "" {
+			t.Errorf("%s: a 404 with an ETag (%s) could be revalidated into a 304", path, res.Header.Get("ETag"))
+		}
+	}
+	for _, path := range []string{"/", "/files", "/?range=7d", "/app.js", "/app-worker.js", "/manifest.webmanifest", "/web/salespulse.css"} {
+		res := get(t, h, path)
+		html := string(body(t, res))
+		if res.StatusCode != http.StatusOK || strings.Contains(html, `id="not-found"`) {
+			t.Errorf("%s: %s", path, res.Status)
+		}
 	}
 }

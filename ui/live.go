@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +27,6 @@ import (
 type liveClient struct {
 	mu sync.Mutex
 
-	ctx     app.Context // of the body, which never unmounts
 	started bool
 
 	view      view
@@ -35,7 +37,8 @@ type liveClient struct {
 
 	ws       app.Value // the socket, nil between connections
 	handlers []app.Func
-	everOpen bool // the socket opened at least once since the page loaded
+	open     bool // the socket opened
+	everOpen bool // a socket opened at least once since the page loaded
 	fresh    bool // the socket just opened: the server is sending its unfiltered snapshot
 	conn     connState
 	retry    backoff
@@ -51,24 +54,24 @@ func handleView(ctx app.Context, a app.Action) {
 	if !ok {
 		return
 	}
-	live.setView(ctx, v)
+	live.setView(v)
 }
 
 // handleWake is the actionWake handler: connect if not connected yet.
 func handleWake(ctx app.Context, a app.Action) {
 	live.mu.Lock()
 	defer live.mu.Unlock()
-	live.startLocked(ctx)
+	live.startLocked()
 }
 
 // setView shows the stored snapshot of the view at once, if any, and subscribes to it.
-func (l *liveClient) setView(ctx app.Context, v view) {
+func (l *liveClient) setView(v view) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	changed := !l.started || v != l.view
 	l.view = v
 	// Connect first: the handshake then runs while the stored figures are drawn.
-	started := l.startLocked(ctx)
+	started := l.startLocked()
 	if changed {
 		if cached, ok := loadSnapshot(v.key()); ok {
 			if l.dataRange == nil {
@@ -80,7 +83,7 @@ func (l *liveClient) setView(ctx app.Context, v view) {
 			// Nothing stored for this view: keep the figures on screen, marked as not
 			// the view's, until the server answers, rather than blanking every chart.
 			s := l.shown
-			s.View, s.Pending = v.key(), true
+			s.View, s.Pending, s.Err = v.key(), true, ""
 			l.publishLocked(s)
 		}
 	}
@@ -90,12 +93,11 @@ func (l *liveClient) setView(ctx app.Context, v view) {
 }
 
 // startLocked connects the first time it is called; it reports whether it did.
-func (l *liveClient) startLocked(ctx app.Context) bool {
+func (l *liveClient) startLocked() bool {
 	if l.started {
 		return false
 	}
 	l.started = true
-	l.ctx = ctx
 	l.setConnLocked(connState{Status: connConnecting})
 	// The browser knows before the socket does when the network goes: say so at once,
 	// and try again as soon as it is back.
@@ -117,7 +119,37 @@ func (l *liveClient) startLocked(ctx app.Context) bool {
 		return nil
 	}))
 	l.connectLocked()
+	go l.useFirst()
 	return true
+}
+
+// useFirst shows the snapshot the page asked for before the app ran (firstfetch.go), if it
+// answers the view and nothing newer is on screen.
+func (l *liveClient) useFirst() {
+	text := firstSnapshot()
+	if text == "" {
+		return
+	}
+	var s api.Snapshot
+	if err := json.Unmarshal([]byte(text), &s); err != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := l.view.key()
+	if l.shown.Has && !l.shown.Cached && l.shown.View == key {
+		return // the WebSocket was first
+	}
+	r := s.DataRange
+	if f, _ := l.view.filter(&r); f.Key() != s.Filter.Key() {
+		return // not this view's figures
+	}
+	if l.dataRange == nil {
+		l.dataRange = &r
+	}
+	l.publishLocked(shown{View: key, Snapshot: s, Has: true})
+	// Stored as the socket's message would be.
+	saveSnapshot(key, `{"type":"snapshot","seq":`+strconv.FormatUint(s.Seq, 10)+`,"data":`+text+`}`)
 }
 
 // connectLocked opens a socket to /ws on the page's own host.
@@ -137,7 +169,7 @@ func (l *liveClient) connectLocked() {
 		u.RawQuery = url.Values{"token": {t}}.Encode()
 	}
 	ws := app.Window().Get("WebSocket").New(u.String(), protocols)
-	l.ws = ws
+	l.ws, l.open = ws, false
 	on := func(event string, f func(app.Value)) {
 		fn := app.FuncOf(func(_ app.Value, args []app.Value) any {
 			var ev app.Value
@@ -165,7 +197,7 @@ func (l *liveClient) opened(ws app.Value) {
 	if l.ws == nil || !l.ws.Equal(ws) {
 		return
 	}
-	l.everOpen = true
+	l.open, l.everOpen = true, true
 	l.fresh = true
 	l.retry.reset()
 	l.setConnLocked(connState{Status: connLive})
@@ -203,13 +235,31 @@ func (l *liveClient) received(ws app.Value, data string) {
 		}
 	case api.TypeError:
 		if m.Error != nil {
-			app.Logf("salespulse: server: %s: %s", m.Error.Code, m.Error.Message)
+			l.refused(ws, *m.Error)
 		}
 	}
 }
 
-// snapshot publishes a snapshot that answers the current subscription, and stores the
-// message that carried it.
+// refused shows an error the server sent instead of a snapshot: its answer to the last
+// subscription (a filter it does not accept) or a snapshot it could not compute. The view
+// then no longer waits; its next snapshot clears the error.
+func (l *liveClient) refused(ws app.Value, e api.Error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ws == nil || !l.ws.Equal(ws) {
+		return
+	}
+	app.Logf("salespulse: server: %s: %s", e.Code, e.Message)
+	s := l.shown
+	s.View, s.Err = l.view.key(), e.Message
+	if s.Err == "" {
+		s.Err = e.Code
+	}
+	l.publishLocked(s)
+}
+
+// snapshot publishes a snapshot from the socket that answers the current subscription, and
+// stores the message that carried it.
 func (l *liveClient) snapshot(ws app.Value, s api.Snapshot, message string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -233,7 +283,7 @@ func (l *liveClient) snapshot(ws app.Value, s api.Snapshot, message string) {
 // publishLocked puts a snapshot on screen.
 func (l *liveClient) publishLocked(s shown) {
 	l.shown = s
-	l.ctx.SetState(stateShown, s)
+	stateShown.set(s)
 }
 
 // closed schedules the next attempt after a connection ends or fails to open.
@@ -243,10 +293,13 @@ func (l *liveClient) closed(ws app.Value) {
 	if l.ws == nil || !l.ws.Equal(ws) {
 		return
 	}
+	if !l.open {
+		go l.probe() // why did it not open?
+	}
 	l.dropLocked()
 	switch {
 	case l.conn.Status == connLive:
-		l.setConnLocked(connState{Status: connReconnecting, Since: time.Now()})
+		l.setConnLocked(connState{Status: connReconnecting, Since: time.Now(), Refused: l.conn.Refused})
 	case l.conn.Status == connConnecting || l.retry.attempts() >= 3 || !l.everOpen:
 		// Never connected since the page loaded, or several attempts failed: the figures
 		// on screen come from the cache, and the badge must say so.
@@ -254,7 +307,7 @@ func (l *liveClient) closed(ws app.Value) {
 		if since.IsZero() {
 			since = time.Now()
 		}
-		l.setConnLocked(connState{Status: connOffline, Since: since})
+		l.setConnLocked(connState{Status: connOffline, Since: since, Refused: l.conn.Refused})
 	}
 	wait := l.retry.next()
 	l.timer = time.AfterFunc(wait, l.reconnect)
@@ -277,6 +330,26 @@ func (l *liveClient) dropLocked() {
 		l.timer.Stop()
 		l.timer = nil
 	}
+}
+
+// probe asks the API why a socket failed to open: a browser only tells that it closed. A
+// server that answers with an error (a token missing or wrong) refuses the connection, and
+// the page must say why rather than wait; no answer at all means offline, as the socket
+// said.
+func (l *liveClient) probe() {
+	var page api.FilesPage
+	err := getJSON(context.Background(), "/api/files", url.Values{"limit": {"1"}}, &page)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.open || errors.Is(err, errUnreachable) || errors.Is(err, errTimeout) {
+		return
+	}
+	c := l.conn
+	c.Refused = ""
+	if err != nil {
+		c.Refused = err.Error()
+	}
+	l.setConnLocked(c)
 }
 
 func (l *liveClient) reconnect() {
@@ -317,7 +390,7 @@ func (l *liveClient) setConnLocked(c connState) {
 		return
 	}
 	l.conn = c
-	l.ctx.SetState(stateConn, c)
+	stateConn.set(c)
 }
 
 // isToken reports whether s can be a WebSocket subprotocol (an RFC 7230 token).

@@ -15,11 +15,19 @@ package ui
 
 import "github.com/maxence-charriere/go-app/v10/pkg/app"
 
+// pages are the paths of the dashboard's pages; every other path is the not-found page.
+var pages = map[string]func() app.Composer{
+	"/":      newDashboard,
+	"/files": newFilesPage,
+}
+
 // Routes registers the pages and the live client's action handlers. The server and the
 // browser both call it: the server to render each page's first HTML, the browser to run it.
 func Routes() {
-	app.Route("/", newDashboard)
-	app.Route("/files", newFilesPage)
+	for path, page := range pages {
+		app.Route(path, page)
+	}
+	app.RouteWithRegexp("^/", newNotFoundPage) // go-app tries the exact paths first
 	app.Handle(actionView, handleView)
 	app.Handle(actionWake, handleWake)
 }

@@ -24,8 +24,9 @@ import (
 // app.wasm shrinks about fourfold. make web leaves a gzip -9 copy beside app.wasm
 // (app.wasm.gz); without one, the handler compresses in memory, once, at first use.
 type staticFiles struct {
-	files fs.FS
-	start time.Time // Last-Modified of embedded files, which have none of their own
+	files    fs.FS
+	start    time.Time        // Last-Modified of embedded files, which have none of their own
+	notFound http.HandlerFunc // answers for a file that is not there
 
 	mu   sync.Mutex
 	gzip map[string]func() []byte // compressed bodies, by path, computed once
@@ -75,13 +76,13 @@ func (s *staticFiles) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if name == "app.wasm" || name == "echarts.min.js" {
 			slog.Error("ui: "+name+" is not in the binary: build it with make web", "path", r.URL.Path)
 		}
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	defer f.Close()
 	content, ok := f.(io.ReadSeeker) // embedded files are
 	if info, err := f.Stat(); err != nil || info.IsDir() || !ok {
-		http.NotFound(w, r)
+		s.notFound(w, r)
 		return
 	}
 	h := w.Header()

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -18,6 +19,8 @@ const (
 	snapshotPrefix = "salespulse.snapshot?"
 	snapshotIndex  = "salespulse.snapshots"
 	snapshotsKept  = 8
+	// paintPrefix keys a view's paint record (paint.go), kept and evicted with its snapshot.
+	paintPrefix = "salespulse.paint?"
 )
 
 // loadSnapshot returns the stored snapshot of a view.
@@ -35,7 +38,8 @@ func loadSnapshot(viewKey string) (api.Snapshot, bool) {
 }
 
 // saveSnapshot stores the message that carried a view's snapshot, evicting the least
-// recently stored views beyond snapshotsKept, and more while the browser's quota is full.
+// recently stored views (and their paint records) beyond snapshotsKept, and more while the
+// browser's quota is full.
 func saveSnapshot(viewKey, message string) {
 	var index []string
 	if raw, ok := storageGet(snapshotIndex); ok {
@@ -43,13 +47,16 @@ func saveSnapshot(viewKey, message string) {
 	}
 	index = slices.DeleteFunc(index, func(k string) bool { return k == viewKey })
 	index = slices.Insert(index, 0, viewKey)
-	for len(index) > snapshotsKept {
+	evict := func() {
 		storageDel(snapshotPrefix + index[len(index)-1])
+		storageDel(paintPrefix + index[len(index)-1])
 		index = index[:len(index)-1]
 	}
+	for len(index) > snapshotsKept {
+		evict()
+	}
 	for !storageSet(snapshotPrefix+viewKey, message) && len(index) > 1 {
-		storageDel(snapshotPrefix + index[len(index)-1])
-		index = index[:len(index)-1]
+		evict()
 	}
 	b, _ := json.Marshal(index)
 	storageSet(snapshotIndex, string(b))
@@ -77,3 +84,43 @@ func storageSet(key, value string) (ok bool) {
 }
 
 func storageDel(key string) { app.Window().Get("localStorage").Call("removeItem", key) }
+
+// The browser also keeps the ledger rows last read, so that the files page shows them at
+// once on load and while offline, saying from when.
+const (
+	ledgerKey  = "salespulse.ledger"
+	ledgerKept = 200 // rows: a few hundred bytes each
+)
+
+// savedLedger is the stored ledger: the newest rows read and the cursor after them.
+type savedLedger struct {
+	SavedAt    time.Time  `json:"saved_at"`
+	Files      []api.File `json:"files"`
+	NextBefore int64      `json:"next_before,omitempty"`
+}
+
+// saveLedger stores the newest rows on screen; with more than ledgerKept, the cursor points
+// after the last one kept.
+func saveLedger(files []api.File, nextBefore int64) {
+	if len(files) > ledgerKept {
+		files, nextBefore = files[:ledgerKept], files[ledgerKept-1].ID
+	}
+	b, err := json.Marshal(savedLedger{SavedAt: time.Now(), Files: files, NextBefore: nextBefore})
+	if err == nil {
+		storageSet(ledgerKey, string(b)) // a full quota loses only this copy
+	}
+}
+
+// loadLedger returns the stored ledger.
+func loadLedger() (savedLedger, bool) {
+	raw, ok := storageGet(ledgerKey)
+	if !ok {
+		return savedLedger{}, false
+	}
+	var l savedLedger
+	if err := json.Unmarshal([]byte(raw), &l); err != nil {
+		storageDel(ledgerKey) // written by an older version: forget it
+		return savedLedger{}, false
+	}
+	return l, true
+}

@@ -52,7 +52,7 @@ func toggleTheme(ctx app.Context, dark bool) {
 
 func setDark(ctx app.Context, dark bool) {
 	app.Window().Get("document").Get("documentElement").Get("dataset").Set("theme", themeName(dark))
-	ctx.SetState(stateDark, dark)
+	stateDark.set(dark)
 }
 
 func storedTheme() string {

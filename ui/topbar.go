@@ -17,7 +17,7 @@ type topBar struct {
 
 // OnMount starts following the theme.
 func (b *topBar) OnMount(ctx app.Context) {
-	ctx.ObserveState(stateDark, &b.dark)
+	stateDark.observe(ctx, &b.dark, nil)
 	initTheme(ctx)
 	b.updatable = ctx.AppUpdateAvailable()
 }
