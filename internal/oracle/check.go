@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+	"time"
 
 	"salespulse/server/api"
 )
@@ -31,17 +32,11 @@ func (in *Inputs) Check(snap *api.Snapshot, f api.Filter) []string {
 		diff("totals %+v, want sales %d orders %d quantity %d profit %d canceled %d",
 			tot, want.Sales, want.Orders, want.Quantity, want.Profit, want.Canceled)
 	}
-	// Average ticket and margin with exact rationals rather than the server's integers.
-	wantAvg, wantMargin := int64(0), 0.0
-	if want.Orders > 0 {
-		wantAvg = Cents(new(big.Rat).SetFrac64(want.Sales, want.Orders*100))
-	}
-	if want.Sales != 0 {
-		margin := new(big.Rat).SetFrac64(want.Profit, want.Sales) // × 100 %, to 2 places = cents of it
-		wantMargin = float64(Cents(new(big.Rat).Mul(margin, big.NewRat(100, 1)))) / 100
-	}
-	if int64(tot.AvgTicket) != wantAvg || tot.MarginPct != wantMargin {
+	if wantAvg, wantMargin := derived(want); int64(tot.AvgTicket) != wantAvg || tot.MarginPct != wantMargin {
 		diff("avg_ticket %v margin_pct %v, want %d cents and %v", tot.AvgTicket, tot.MarginPct, wantAvg, wantMargin)
+	}
+	if d := in.checkPrevious(snap.Previous, f, want.Window); d != "" {
+		diff("%s", d)
 	}
 	var statuses []string
 	for _, st := range snap.ByPaymentStatus {
@@ -109,6 +104,50 @@ func (in *Inputs) Check(snap *api.Snapshot, f api.Filter) []string {
 		diff("series grain %q, want %q", snap.SeriesGrain, want.SeriesGrain)
 	}
 	return diffs
+}
+
+// derived are the average ticket (cents) and the margin (%, two decimals) of figures, with
+// exact rationals rather than the server's integers.
+func derived(k KPIs) (avg int64, margin float64) {
+	if k.Orders > 0 {
+		avg = Cents(new(big.Rat).SetFrac64(k.Sales, k.Orders*100))
+	}
+	if k.Sales != 0 {
+		m := new(big.Rat).SetFrac64(k.Profit, k.Sales) // × 100 %, to 2 places = cents of it
+		margin = float64(Cents(new(big.Rat).Mul(m, big.NewRat(100, 1)))) / 100
+	}
+	return avg, margin
+}
+
+// checkPrevious compares a snapshot's previous window with the one of the same length just
+// before the window (none when the window is empty or its start open), and its totals with
+// the inputs'; "" when they agree.
+func (in *Inputs) checkPrevious(got api.Previous, f api.Filter, window api.Window) string {
+	var want api.Previous
+	switch {
+	case window == (api.Window{}):
+		want.Reason = "no_window"
+	case f.From == "":
+		want.Reason = "open_start"
+	default:
+		from, _ := time.Parse(time.DateOnly, window.From)
+		to, _ := time.Parse(time.DateOnly, window.To)
+		days := int(to.Sub(from).Hours()/24) + 1
+		start := from.AddDate(0, 0, -days)
+		if start.Year() < 1 {
+			want.Reason = "no_window"
+			break
+		}
+		want.Window = api.Window{From: start.Format(time.DateOnly), To: from.AddDate(0, 0, -1).Format(time.DateOnly)}
+		k := in.KPIs(api.Filter{From: want.Window.From, To: want.Window.To, Category: f.Category, Region: f.Region, Channel: f.Channel})
+		avg, margin := derived(k)
+		want.Totals = api.Totals{Sales: api.Money(k.Sales), Orders: k.Orders, AvgTicket: api.Money(avg), Quantity: k.Quantity,
+			GrossProfit: api.Money(k.Profit), MarginPct: margin, CanceledSales: api.Money(k.Canceled)}
+	}
+	if got != want {
+		return fmt.Sprintf("previous %+v, want %+v", got, want)
+	}
+	return ""
 }
 
 func cmpString(a, b string) int {

@@ -5,6 +5,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,10 @@ type Snapshot struct {
 	Window     Window     `json:"window"`       // the dates it resolved to
 	DataRange  Window     `json:"data_range"`   // first and last sale date loaded (all filters)
 
-	Totals          Totals        `json:"totals"`
+	Totals Totals `json:"totals"`
+	// Previous is the window of the same length just before Window and its totals, from the
+	// same data as every other figure: what the cards compare with.
+	Previous        Previous      `json:"previous"`
 	TopProducts     TopProducts   `json:"top_products"`
 	ByCategory      []Slice       `json:"by_category"`
 	ByRegion        []Slice       `json:"by_region"`
@@ -118,6 +122,32 @@ type Totals struct {
 	GrossProfit   Money   `json:"gross_profit"`
 	MarginPct     float64 `json:"margin_pct"`     // gross profit / sales × 100, two decimals
 	CanceledSales Money   `json:"canceled_sales"` // the part of sales whose payment was canceled
+}
+
+// Previous is the window of the same length just before a snapshot's (the day before the
+// latest day, the 7 days before the last 7) and its totals. A window whose start was not
+// asked has none: it begins with the first sale loaded, and nothing of its length lies
+// before it. Reason then says why, and Window and Totals are empty.
+type Previous struct {
+	Window Window `json:"window"`
+	Totals Totals `json:"totals"`
+	Reason string `json:"reason,omitempty"` // PreviousOpenStart or PreviousNoWindow; empty when there is one
+}
+
+// Why a snapshot has no previous window.
+const (
+	PreviousOpenStart = "open_start" // the window starts where the sales do, as no start was asked
+	PreviousNoWindow  = "no_window"  // the window holds no dates (no sales, or it ends before it starts), or the one before would start before year 1
+)
+
+// ChangePct is the change from prev to cur as a percentage of prev (of its size, so that a
+// fall is negative whatever prev's sign), rounded half away from zero to two decimals; false
+// when prev is 0, from which no percentage measures a change.
+func ChangePct(cur, prev float64) (float64, bool) {
+	if prev == 0 {
+		return 0, false
+	}
+	return math.Round((cur-prev)/math.Abs(prev)*10000) / 100, true
 }
 
 // TopProducts are the best sellers by units and by value.

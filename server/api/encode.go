@@ -61,21 +61,16 @@ func (s *Snapshot) AppendHeadJSON(b []byte) []byte {
 // AppendFiguresJSON appends the figures: from "totals" to "series_grain" (no surrounding
 // commas), which only a change of data alters.
 func (s *Snapshot) AppendFiguresJSON(b []byte) []byte {
-	t := &s.Totals
-	b = append(b, `"totals":{"sales":`...)
-	b = appendMoney(b, t.Sales)
-	b = append(b, `,"orders":`...)
-	b = strconv.AppendInt(b, t.Orders, 10)
-	b = append(b, `,"avg_ticket":`...)
-	b = appendMoney(b, t.AvgTicket)
-	b = append(b, `,"quantity":`...)
-	b = strconv.AppendInt(b, t.Quantity, 10)
-	b = append(b, `,"gross_profit":`...)
-	b = appendMoney(b, t.GrossProfit)
-	b = append(b, `,"margin_pct":`...)
-	b = appendFloat(b, t.MarginPct)
-	b = append(b, `,"canceled_sales":`...)
-	b = appendMoney(b, t.CanceledSales)
+	b = append(b, `"totals":`...)
+	b = appendTotals(b, &s.Totals)
+	b = append(b, `,"previous":{"window":`...)
+	b = appendWindow(b, s.Previous.Window)
+	b = append(b, `,"totals":`...)
+	b = appendTotals(b, &s.Previous.Totals)
+	if s.Previous.Reason != "" { // omitempty
+		b = append(b, `,"reason":`...)
+		b = appendString(b, s.Previous.Reason)
+	}
 	b = append(b, `},"top_products":{"by_quantity":`...)
 	b = appendProducts(b, s.TopProducts.ByQuantity)
 	b = append(b, `,"by_sales":`...)
@@ -126,6 +121,24 @@ func (s *Snapshot) AppendFiguresJSON(b []byte) []byte {
 	b = appendSeries(b, s.ChannelDaily)
 	b = append(b, `,"series_grain":`...)
 	return appendString(b, s.SeriesGrain)
+}
+
+func appendTotals(b []byte, t *Totals) []byte {
+	b = append(b, `{"sales":`...)
+	b = appendMoney(b, t.Sales)
+	b = append(b, `,"orders":`...)
+	b = strconv.AppendInt(b, t.Orders, 10)
+	b = append(b, `,"avg_ticket":`...)
+	b = appendMoney(b, t.AvgTicket)
+	b = append(b, `,"quantity":`...)
+	b = strconv.AppendInt(b, t.Quantity, 10)
+	b = append(b, `,"gross_profit":`...)
+	b = appendMoney(b, t.GrossProfit)
+	b = append(b, `,"margin_pct":`...)
+	b = appendFloat(b, t.MarginPct)
+	b = append(b, `,"canceled_sales":`...)
+	b = appendMoney(b, t.CanceledSales)
+	return append(b, '}')
 }
 
 func appendWindow(b []byte, w Window) []byte {

@@ -16,9 +16,18 @@ func randomSnapshot(r *rand.Rand) *Snapshot {
 	money := func() Money { return Money(r.Int64N(1<<50) - 1<<49) }
 	s := &Snapshot{Seq: r.Uint64(), LastFile: str(), LastFileID: r.Int64(), SeriesGrain: str(),
 		Filter: Filter{From: str(), To: str(), Category: str(), Region: str(), Channel: str()},
-		Window: Window{From: str(), To: str()}, DataRange: Window{From: str(), To: str()},
-		Totals: Totals{Sales: money(), Orders: r.Int64(), AvgTicket: money(), Quantity: -r.Int64(), GrossProfit: money(),
-			MarginPct: []float64{0, 12.5, -33.33, 1e-7, 1e21, 123456789.01, 100}[r.IntN(7)], CanceledSales: money()}}
+		Window: Window{From: str(), To: str()}, DataRange: Window{From: str(), To: str()}}
+	totals := func() Totals {
+		return Totals{Sales: money(), Orders: r.Int64(), AvgTicket: money(), Quantity: -r.Int64(), GrossProfit: money(),
+			MarginPct: []float64{0, 12.5, -33.33, 1e-7, 1e21, 123456789.01, 100}[r.IntN(7)], CanceledSales: money()}
+	}
+	s.Totals = totals()
+	switch r.IntN(3) {
+	case 0:
+		s.Previous = Previous{Window: Window{From: str(), To: str()}, Totals: totals()}
+	case 1:
+		s.Previous = Previous{Reason: str()}
+	}
 	if r.IntN(2) == 0 {
 		at := time.Unix(r.Int64N(1<<32), r.Int64N(1e9)).UTC()
 		s.AsOf = &at

@@ -94,6 +94,7 @@ func (e *Engine) view(q Query) *View {
 	}
 	f := &figures{e: e, v: v, snap: snap}
 	f.compute()
+	snap.Previous = e.previous(q, v)
 	return &View{Snap: snap, query: q, version: e.ver, tops: f.tops}
 }
 
@@ -210,11 +211,7 @@ func (f *figures) compute() {
 		f.lists(sp)
 	}
 	t := &f.totals
-	s.Totals = api.Totals{
-		Sales: api.Money(t.sales), Orders: t.orders, AvgTicket: api.Money(divRound(t.sales, t.orders)),
-		Quantity: t.quantity, GrossProfit: api.Money(t.profit), MarginPct: marginPct(t.profit, t.sales),
-		CanceledSales: api.Money(t.statusSales[Canceled]),
-	}
+	s.Totals = totalsOf(t)
 	s.ByPaymentStatus = make([]api.StatusStat, 0, numStatuses)
 	for st := range numStatuses {
 		s.ByPaymentStatus = append(s.ByPaymentStatus, api.StatusStat{

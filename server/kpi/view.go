@@ -190,8 +190,8 @@ func (k *kept) fold(r ranking, add map[uint32]keptEntry, names []string) bool {
 
 // Refresh brings a view up to date with the deltas fp describes, applied since it was
 // computed: left as it is (restamped with the newest file) when none of their cells lies in
-// it, updated with their sums when its window is the same or only grew by their days,
-// computed again otherwise.
+// it or in its previous window, updated with their sums when its window is the same or only
+// grew by their days, computed again otherwise.
 func (e *Engine) Refresh(old *View, fp Footprint) *View {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -230,8 +230,15 @@ func (e *Engine) Refresh(old *View, fp Footprint) *View {
 	snap := *old.Snap
 	e.stamp(&snap)
 	snap.Window = window
+	// A change in the previous window, or a window that moved, changes the figures too.
+	var previousChanged bool
+	snap.Previous, previousChanged = e.refreshPrevious(old, v, fp, combos)
 	if len(in) == 0 {
-		return &View{Snap: &snap, query: old.query, version: e.ver, tops: old.tops, How: Untouched}
+		how := Untouched
+		if previousChanged {
+			how = Updated
+		}
+		return &View{Snap: &snap, query: old.query, version: e.ver, tops: old.tops, How: how}
 	}
 	products, reps := e.products.all(), e.reps.all()
 	nv := &View{Snap: &snap, query: old.query, version: e.ver, tops: old.tops, How: Updated}
@@ -359,11 +366,7 @@ func (u *update) add(d Day, c combo, m *measures, e *Engine) {
 // finish writes the updated figures back, in the orders a computation gives them.
 func (u *update) finish() {
 	s, t := u.s, &u.totals
-	s.Totals = api.Totals{
-		Sales: api.Money(t.sales), Orders: t.orders, AvgTicket: api.Money(divRound(t.sales, t.orders)),
-		Quantity: t.quantity, GrossProfit: api.Money(t.profit), MarginPct: marginPct(t.profit, t.sales),
-		CanceledSales: api.Money(t.statusSales[Canceled]),
-	}
+	s.Totals = totalsOf(t)
 	s.ByPaymentStatus = make([]api.StatusStat, 0, numStatuses)
 	for st := range numStatuses {
 		s.ByPaymentStatus = append(s.ByPaymentStatus, api.StatusStat{Status: statusNames[st], Sales: api.Money(t.statusSales[st]), Orders: t.statusOrders[st]})
