@@ -78,6 +78,7 @@ func (s *Server) pushLoop(ctx context.Context) {
 			s.push(ctx, noticed, fp)
 		}
 		s.observeFiles(ctx, ids)
+		s.alerts.changed() // the files are in the engine (or failed): rules may have crossed
 	}
 }
 

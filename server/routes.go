@@ -25,6 +25,7 @@ func (s *Server) routes() http.Handler {
 	route("GET", "/api/files/{id}", s.protect(s.handleFile))
 	route("GET", "/api/files/{id}/rejects", s.protect(s.handleRejects))
 	route("POST", "/api/uploads", s.protect(s.handleUpload))
+	s.alertRoutes(mux)
 	route("GET", "/ws", s.handleWS) // checks origin and token itself, before the upgrade
 	route("GET", "/healthz", s.handleHealthz)
 	route("GET", "/readyz", s.handleReadyz)

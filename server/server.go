@@ -62,6 +62,7 @@ type Config struct {
 	ListenIdleCheck time.Duration // ping the LISTEN connection after this long without news; default 30 s
 	ListenBackoff   time.Duration // first delay before reconnecting it (doubling up to 10 s); default 100 ms
 	ShutdownTimeout time.Duration // how long Close lets requests finish; default 10 s
+	Alerts          AlertsConfig  // alert evaluation and webhooks
 }
 
 func (c Config) withDefaults() Config {
@@ -120,6 +121,7 @@ type Server struct {
 	hub     *hub
 	cache   *snapshotCache
 	engine  *kpi.Engine
+	alerts  *alerter
 	// engineReady is closed once the engine holds the sales read at start.
 	engineReady chan struct{}
 	listener    *listener
@@ -150,6 +152,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(cfg.Pool, s.hub.count, cfg.Log)
 	s.hub.metrics = s.metrics
 	s.engine, s.engineReady = kpi.New(), make(chan struct{})
+	s.alerts = newAlerter(s, cfg.Alerts)
 	s.cache = newSnapshotCache(s.computeSnapshot, s.engine.Version, cfg.SnapshotTimeout, cfg.CacheEntries)
 	s.uploads = make(chan struct{}, cfg.UploadConcurrency)
 	s.pageCSP = newPagePolicy(cfg.UI)
@@ -197,6 +200,7 @@ func (s *Server) Open() error {
 	go func() { defer s.running.Done(); s.loadEngine(s.ctx) }()
 	go func() { defer s.running.Done(); s.listener.run(s.ctx, conn) }()
 	go func() { defer s.running.Done(); s.pushLoop(s.ctx) }()
+	s.alerts.start(s.ctx)
 	go func() {
 		defer s.running.Done()
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -95,6 +95,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	}
 	go s.writeLoop(c)
 	s.subscribe(c, all)
+	s.alerts.greet(c)
 	s.readLoop(c)
 	c.stop(websocket.CloseNormalClosure, "")
 	<-c.writerDone

@@ -68,6 +68,9 @@ type HTTP struct {
 	UploadConcurrency int
 	// MaxClients bounds the WebSocket connections (WS_MAX_CLIENTS).
 	MaxClients int
+	// AlertInterval is how often alert rules are evaluated besides after each file
+	// (ALERT_INTERVAL).
+	AlertInterval time.Duration
 }
 
 // ETL tunes loading and the worker.
@@ -178,6 +181,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, err
 	}
 	if c.HTTP.MaxClients, err = parseCount("WS_MAX_CLIENTS", get("WS_MAX_CLIENTS", "20000")); err != nil {
+		return Config{}, err
+	}
+	if c.HTTP.AlertInterval, err = parseDuration("ALERT_INTERVAL", get("ALERT_INTERVAL", "1m")); err != nil {
 		return Config{}, err
 	}
 	if c.ETL.MaxRejectRatio, err = ParseRatio(get("MAX_REJECT_RATIO", "50%")); err != nil {

@@ -44,6 +44,7 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 		cfg.HTTP.UploadMaxBytes = n
 		return err
 	})
+	fs.DurationVar(&cfg.HTTP.AlertInterval, "alert-interval", cfg.HTTP.AlertInterval, "how often alert rules are evaluated besides after each file (env ALERT_INTERVAL)")
 	fs.StringVar(&cfg.S3.Bucket, "bucket", cfg.S3.Bucket, "bucket uploads are put into; none disables uploads (env BUCKET_NAME)")
 	fs.StringVar(&cfg.S3.Endpoint, "s3-endpoint", cfg.S3.Endpoint, "S3-compatible endpoint URL (env S3_ENDPOINT)")
 	if err := fs.Parse(args); err != nil {
@@ -51,6 +52,9 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	}
 	if err := cfg.RequireDatabase(); err != nil {
 		return err
+	}
+	if cfg.HTTP.AlertInterval <= 0 {
+		return &Error{Name: "alert-interval", Reason: "must be a positive duration such as 30s or 5m"}
 	}
 	log := slog.Default()
 	// The server comes up whether or not the database answers yet (a container
@@ -100,6 +104,7 @@ func serverConfig(cfg Config, pool *pgxpool.Pool, s3c *s3.Client, log *slog.Logg
 		S3: s3c, Bucket: cfg.S3.Bucket, UploadMaxBytes: cfg.HTTP.UploadMaxBytes,
 		UploadTimeout: cfg.HTTP.UploadTimeout, UploadConcurrency: cfg.HTTP.UploadConcurrency,
 		MaxClients: cfg.HTTP.MaxClients,
+		Alerts:     server.AlertsConfig{Interval: cfg.HTTP.AlertInterval},
 	}
 }
 

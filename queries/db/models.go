@@ -8,6 +8,65 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AlertDelivery struct {
+	EventID     int64
+	Url         string
+	Status      string
+	Attempts    int32
+	NextAt      pgtype.Timestamptz
+	LeasedUntil pgtype.Timestamptz
+	LastStatus  int32
+	LastError   string
+	FinishedAt  pgtype.Timestamptz
+}
+
+type AlertEvent struct {
+	ID          int64
+	RuleID      pgtype.Int8
+	Transition  int64
+	RuleName    string
+	Kind        string
+	Measure     string
+	Comparison  string
+	Threshold   float64
+	Relative    bool
+	Value       pgtype.Float8
+	Measured    pgtype.Float8
+	Previous    pgtype.Float8
+	CoveredFrom string
+	CoveredTo   string
+	Message     string
+	At          pgtype.Timestamptz
+}
+
+type AlertRule struct {
+	ID          int64
+	Name        string
+	Measure     string
+	WindowUnit  string
+	WindowSize  int32
+	Category    string
+	Region      string
+	Channel     string
+	Comparison  string
+	Threshold   float64
+	Relative    bool
+	WebhookUrl  string
+	Revision    int32
+	CreatedAt   pgtype.Timestamptz
+	UpdatedAt   pgtype.Timestamptz
+	Firing      bool
+	Transitions int64
+	ChangedAt   pgtype.Timestamptz
+	Value       pgtype.Float8
+	Measured    pgtype.Float8
+	Previous    pgtype.Float8
+	CoveredFrom string
+	CoveredTo   string
+	Basis       int64
+	EvaluatedAt pgtype.Timestamptz
+}
+
 type IngestedFile struct {
 	ID             int64
 	Source         string

@@ -92,7 +92,7 @@ func Run(m *testing.M, prefix string, db **DB) int {
 func (d *DB) Reset(t testing.TB) {
 	t.Helper()
 	_, err := d.Pool.Exec(context.Background(),
-		"TRUNCATE sales, rejected_rows, ingested_files RESTART IDENTITY")
+		"TRUNCATE sales, rejected_rows, ingested_files, alert_deliveries, alert_events, alert_rules RESTART IDENTITY")
 	if err != nil {
 		t.Fatalf("reset: %v", err)
 	}

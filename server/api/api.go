@@ -217,6 +217,7 @@ const (
 	TypeSubscribe = "subscribe" // client → server: Filter
 	TypeSnapshot  = "snapshot"  // server → client: Seq and Data
 	TypeError     = "error"     // server → client: Error (the connection stays open)
+	TypeAlerts    = "alerts"    // server → client: Alerts, on connect when rules exist and after every change of them
 )
 
 // Message is the WebSocket envelope, both ways.
@@ -226,6 +227,7 @@ type Message struct {
 	Filter *Filter   `json:"filter,omitempty"`
 	Data   *Snapshot `json:"data,omitempty"`
 	Error  *Error    `json:"error,omitempty"`
+	Alerts *Alerts   `json:"alerts,omitempty"`
 }
 
 // File is a ledger row: GET /api/files and /api/files/{id}.
