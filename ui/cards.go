@@ -54,13 +54,14 @@ var kpis = []kpi{
 		}},
 }
 
-// kpiCards draws the headline figures; without data each shows a dash. A figure is exact,
+// kpiCards draws the headline figures, each with its change against the previous window
+// (prev); without data each shows a dash. A figure is exact,
 // sized to fit its card (fluid type); where even the smallest size would overflow, CSS
 // shows the compact form instead (data-compact, data-w: see salespulse.css), and the exact
 // one stays in the text (what screen readers read), in the title (hover) and a tap away:
 // tapping a card toggles the exact figure (exact[name]), shrunk to fit. toggle is nil
 // where nothing can be tapped (the stored pre-rendering).
-func kpiCards(t api.Totals, has bool, exact map[string]bool, toggle func(ctx app.Context, name string)) app.UI {
+func kpiCards(t api.Totals, prev *api.Previous, has bool, exact map[string]bool, toggle func(ctx app.Context, name string)) app.UI {
 	return app.Section().Class("kpis").Aria("label", "Key figures").Body(
 		app.Range(kpis).Slice(func(i int) app.UI {
 			k := kpis[i]
@@ -86,6 +87,7 @@ func kpiCards(t api.Totals, has bool, exact map[string]bool, toggle func(ctx app
 				app.Span().Class("kpi-label").Text(k.Label),
 				value,
 				app.If(note != "", func() app.UI { return app.Span().Class("kpi-note").Text(note) }),
+				app.If(has, func() app.UI { return cardChange(k.Name, t, prev) }),
 			)
 			if has {
 				card = card.Title(k.Label + ": " + f.Exact)

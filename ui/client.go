@@ -51,7 +51,7 @@ func apiURL(path string, q url.Values) string {
 func getJSON(ctx context.Context, path string, q url.Values, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	status, body, err := fetchText(ctx, apiURL(path, q))
+	status, body, err := fetchText(ctx, "GET", apiURL(path, q), "")
 	if err != nil {
 		return err
 	}
@@ -64,11 +64,11 @@ func getJSON(ctx context.Context, path string, q url.Values, v any) error {
 // errTimeout is what people read when the server takes too long to answer.
 var errTimeout = errors.New("the server did not answer in time")
 
-// fetchText GETs a URL with the browser's fetch, the API token attached, and waits for the
-// whole body. It uses fetch rather than net/http, whose client would make app.wasm over a
+// fetchText sends a request with the browser's fetch (GET, or a method with a JSON body
+// when body is not ""), the API token attached, and waits for the whole answer. It uses fetch rather than net/http, whose client would make app.wasm over a
 // third larger (net/http in WebAssembly calls fetch anyway). It must not run on the
 // browser's event loop, which the callbacks need.
-func fetchText(ctx context.Context, u string) (status int, body []byte, err error) {
+func fetchText(ctx context.Context, method, u, body string) (status int, answer []byte, err error) {
 	if app.IsServer {
 		return 0, nil, errUnreachable // pre-rendering: no browser to fetch with
 	}
@@ -106,8 +106,12 @@ func fetchText(ctx context.Context, u string) (status int, body []byte, err erro
 		return nil
 	})
 	defer answered.Release()
-	app.Window().Call("fetch", u, map[string]any{"headers": headers, "signal": abort.Get("signal")}).
-		Call("then", answered, failed)
+	init := map[string]any{"method": method, "headers": headers, "signal": abort.Get("signal")}
+	if body != "" {
+		headers["Content-Type"] = "application/json"
+		init["body"] = body
+	}
+	app.Window().Call("fetch", u, init).Call("then", answered, failed)
 	select {
 	case r := <-done:
 		return r.status, []byte(r.body), r.err

@@ -107,7 +107,7 @@ func (d *dashboard) Render() app.UI {
 		app.Main().Class(classes...).ID("dashboard").Attr("data-state", state).Body(
 			d.filterBar(),
 			d.notice(state),
-			kpiCards(snap.Totals, d.shown.Has, d.exact, d.toggleExact),
+			kpiCards(snap.Totals, &snap.Previous, d.shown.Has, d.exact, d.toggleExact),
 			app.Div().Class("charts").Body(
 				app.Range(d.charts).Slice(func(i int) app.UI { return d.chartCard(d.charts[i]) }),
 			),

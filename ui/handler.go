@@ -59,7 +59,7 @@ func Handler(version string) http.Handler {
 		ThemeColor:      themeColor,
 		BackgroundColor: "#f5f7fb",
 		LoadingLabel:    "Loading salespulse… {progress}%",
-		Styles:          []string{"/web/salespulse.css"},
+		Styles:          []string{"/web/salespulse.css", "/web/alerts.css"},
 		// Deferred scripts run in order, before DOMContentLoaded; app.wasm takes longer
 		// to arrive and compile, and the charts wait for ECharts if it has not.
 		Scripts:            []string{"/web/echarts.min.js defer"},

@@ -233,6 +233,10 @@ func (l *liveClient) received(ws app.Value, data string) {
 		if m.Data != nil {
 			l.snapshot(ws, *m.Data, data)
 		}
+	case api.TypeAlerts:
+		if m.Alerts != nil {
+			l.alertsReceived(*m.Alerts)
+		}
 	case api.TypeError:
 		if m.Error != nil {
 			l.refused(ws, *m.Error)

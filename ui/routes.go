@@ -17,8 +17,9 @@ import "github.com/maxence-charriere/go-app/v10/pkg/app"
 
 // pages are the paths of the dashboard's pages; every other path is the not-found page.
 var pages = map[string]func() app.Composer{
-	"/":      newDashboard,
-	"/files": newFilesPage,
+	"/":       newDashboard,
+	"/files":  newFilesPage,
+	"/alerts": newAlertsPage,
 }
 
 // Routes registers the pages and the live client's action handlers. The server and the

@@ -47,6 +47,7 @@ func (b *topBar) Render() app.UI {
 		app.Nav().Class("nav").Aria("label", "Pages").Body(
 			link("/", "Dashboard"),
 			link("/files", "Files"),
+			link("/alerts", "Alerts"),
 		),
 		&freshness{},
 		app.If(b.updatable, func() app.UI {
@@ -61,5 +62,6 @@ func (b *topBar) Render() app.UI {
 			Aria("label", label).
 			Text(icon).
 			OnClick(func(ctx app.Context, e app.Event) { toggleTheme(ctx, b.dark) }),
+		&alertBanner{},
 	)
 }
