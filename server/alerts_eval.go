@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"salespulse/queries/db"
+	"salespulse/schema"
 	"salespulse/server/api"
 	"salespulse/server/kpi"
 )
@@ -54,6 +55,7 @@ type alerter struct {
 	cfg    AlertsConfig
 	signal chan struct{} // an evaluation is wanted
 	wake   chan struct{} // a delivery may be due
+	tables chan struct{} // closed once the schema has the alert tables
 
 	mu      sync.Mutex
 	current []byte // the last "alerts" message, rules only: for clients that connect; nil without rules
@@ -61,7 +63,8 @@ type alerter struct {
 }
 
 func newAlerter(s *Server, cfg AlertsConfig) *alerter {
-	return &alerter{s: s, cfg: cfg.withDefaults(), signal: make(chan struct{}, 1), wake: make(chan struct{}, 1), seen: -1}
+	return &alerter{s: s, cfg: cfg.withDefaults(), signal: make(chan struct{}, 1), wake: make(chan struct{}, 1),
+		tables: make(chan struct{}), seen: -1}
 }
 
 // changed asks for an evaluation soon: files committed, or a rule changed.
@@ -79,13 +82,25 @@ func (a *alerter) start(ctx context.Context) {
 	go func() { defer a.s.running.Done(); a.deliverLoop(ctx) }()
 }
 
-// run evaluates once the engine holds the sales, then at every signal and tick.
+// run evaluates once the engine holds the sales and the schema is current (a server may
+// start before its migrations are applied), then at every signal and tick.
 func (a *alerter) run(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 		return
 	case <-a.s.engineReady:
 	}
+	for wait := a.s.cfg.ListenBackoff; ; wait = min(2*wait, 10*time.Second) {
+		if pending, err := schema.Pending(ctx, a.s.pool); err == nil && !pending {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+	close(a.tables)
 	tick := time.NewTicker(a.cfg.Interval)
 	defer tick.Stop()
 	for {

@@ -44,6 +44,11 @@ func (a *alerter) deliverLoop(ctx context.Context) {
 		// server may send elsewhere.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-a.tables:
+	}
 	sem := make(chan struct{}, webhookParallel)
 	var inFlight sync.WaitGroup
 	defer inFlight.Wait()
