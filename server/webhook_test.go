@@ -179,13 +179,14 @@ func TestConcurrentDecisionsRecordOneTransition(t *testing.T) {
 	r := createRule(t, srv, ordersBelow("Orders", "http://127.0.0.1:1/hooks/x"))
 	evaluatedAfter(t, srv) // no sales yet: evaluated, nothing to tell
 	loadFiles(t, generated(t, 20, 1, "2024-05-01", 0))
+	poll.Until(t, "the engine holding the file", 10*time.Second, func() bool { return len(srv.engine.Files()) == 1 })
 	rows, err := db.New(testDB.Pool).ListAlertRules(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	outcomes, rd, err := srv.alerts.measure(context.Background(), rows)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || outcomes[0].skip || outcomes[0].value == nil {
+		t.Fatalf("measure: %+v %v", outcomes, err)
 	}
 	var wg sync.WaitGroup
 	for range 16 {
