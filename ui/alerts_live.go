@@ -62,7 +62,8 @@ func notificationPermission() string {
 // notify shows a system notification of a firing or a recovery through the service
 // worker, which shows it also while the tab is in the background, when the person allowed
 // notifications. One notification per rule (its tag): a recovery replaces the firing's, and
-// the same event heard by several tabs shows once. Clicking it opens the alerts page.
+// the same event heard by several tabs shows once. It stays until dismissed; clicking it
+// opens the alerts page.
 func notify(e api.AlertEvent) {
 	if notificationPermission() != "granted" {
 		return
@@ -75,7 +76,9 @@ func notify(e api.AlertEvent) {
 		"body":     e.Message,
 		"tag":      "salespulse-rule-" + strconv.FormatInt(e.RuleID, 10),
 		"renotify": true,
-		"icon":     "/web/icon-192.png",
+		// An alert stays until someone sees it, rather than fading after a few seconds.
+		"requireInteraction": true,
+		"icon":               "/web/icon-192.png",
 		// The service worker's click handler (go-app's) opens data.goapp.path.
 		"data": map[string]any{"goapp": map[string]any{"path": "/alerts", "actions": []any{}}, "event": e.ID},
 	}
