@@ -63,7 +63,7 @@ func Handler(version string) http.Handler {
 		// Deferred scripts run in order, before DOMContentLoaded; app.wasm takes longer
 		// to arrive and compile, and the charts wait for ECharts if it has not.
 		Scripts:            []string{"/web/echarts.min.js defer"},
-		CacheableResources: []string{"/files", "/web/icon.svg"},
+		CacheableResources: []string{"/files", "/alerts", "/web/icon.svg"},
 		RawHeaders:         []string{themeScript, paintScript, firstFetchScript},
 		Version:            appVersion(version, files),
 		WasmContentLength:  strconv.FormatInt(static.wasmSize(), 10),
