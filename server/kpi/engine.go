@@ -207,6 +207,7 @@ func (e *Engine) Sales() int64 {
 type Delta struct {
 	files []File
 	rows  []row
+	spare []row // the buffer the rows are sorted into
 	days  map[Day]bool
 }
 
@@ -287,10 +288,7 @@ func (f Footprint) Empty() bool { return f.from == f.to }
 // Apply adds a delta to the state, all at once: a snapshot computed meanwhile sees all of it
 // or none. Files already held are not counted again. It returns the cells it changed.
 func (e *Engine) Apply(d *Delta) Footprint {
-	slices.SortFunc(d.rows, func(a, b row) int {
-		return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.combo, b.combo),
-			cmp.Compare(a.product, b.product), cmp.Compare(a.rep, b.rep))
-	})
+	d.rows, d.spare = sortRows(d.rows, d.spare), d.rows
 	combos := e.combos.all()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -467,19 +465,28 @@ func (e *Engine) daysIn(from, to Day) []Day {
 // addLists adds rows of one month to the product and representative lists of every
 // member they belong to, for the month and its year.
 func (e *Engine) addLists(rows []row, m month, combos []combo) {
-	byMember := map[member][]*row{}
-	for i := range rows {
-		for _, mb := range membersOf(combos[rows[i].combo]) {
-			byMember[mb] = append(byMember[mb], &rows[i])
+	// Rows come sorted by day and combination: each member's are whole runs of them.
+	type run struct{ from, to int }
+	byMember := map[member][]run{}
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].day == rows[i].day && rows[j].combo == rows[i].combo {
+			j++
 		}
+		for _, mb := range membersOf(combos[rows[i].combo]) {
+			byMember[mb] = append(byMember[mb], run{i, j})
+		}
+		i = j
 	}
 	a := getAccumulator(e.products.len(), e.reps.len())
 	defer putAccumulator(a)
 	mp, yp := e.period(m), e.yearPeriod(m.year())
-	for mb, rs := range byMember {
-		for _, r := range rs {
-			a.products.add(r.product, 1, r.sales, int64(r.quantity))
-			a.reps.add(r.rep, 1, r.sales, r.profit)
+	for mb, runs := range byMember {
+		for _, rn := range runs {
+			for _, r := range rows[rn.from:rn.to] {
+				a.products.add(r.product, 1, r.sales, int64(r.quantity))
+				a.reps.add(r.rep, 1, r.sales, r.profit)
+			}
 		}
 		add := a.lists()
 		for _, p := range []*period{mp, yp} {

@@ -43,19 +43,44 @@ func (e *Engine) LoadTx(ctx context.Context, tx pgx.Tx) error {
 	for _, r := range rows {
 		files = append(files, File{ID: r.ID, Key: r.ObjectKey, FinishedAt: r.FinishedAt.Time})
 	}
-	d := e.NewDelta()
+	// Deltas are applied by a second goroutine while the next is read; two sets of
+	// buffers go round between them, so memory stays flat.
+	free := make(chan *Delta, 2)
+	for range 2 {
+		free <- &Delta{rows: make([]row, 0, deltaRows), spare: make([]row, 0, deltaRows)}
+	}
+	full := make(chan *Delta)
+	applied := make(chan struct{})
+	go func() {
+		defer close(applied)
+		for d := range full {
+			e.Apply(d)
+			d.rows, d.files, d.days = d.rows[:0], nil, nil
+			free <- d
+		}
+	}()
+	next := func() *Delta {
+		d := <-free
+		d.days = map[Day]bool{}
+		return d
+	}
+	d := next()
 	err = e.copySales(ctx, tx, "", func(s *rawSale) {
 		e.addRaw(d, s)
 		if d.Len() >= deltaRows {
-			e.Apply(d)
-			d = e.NewDelta()
+			full <- d
+			d = next()
 		}
 	})
+	if err == nil {
+		d.files = files // the ledger's files are held once every sale is
+		full <- d
+	}
+	close(full)
+	<-applied
 	if err != nil {
 		return fmt.Errorf("kpi: load: %w", err)
 	}
-	d.files = files
-	e.Apply(d)
 	return nil
 }
 
@@ -132,7 +157,13 @@ func (e *Engine) copySales(ctx context.Context, tx pgx.Tx, where string, each fu
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		_, err := tx.Conn().PgConn().CopyTo(ctx, pw, "COPY ("+queries.EngineSales+where+") TO STDOUT (FORMAT binary)")
+		// pgx writes each row as its own message: buffered, the pipe hands over large
+		// chunks instead of one row per goroutine switch.
+		bw := bufio.NewWriterSize(pw, 1<<18)
+		_, err := tx.Conn().PgConn().CopyTo(ctx, bw, "COPY ("+queries.EngineSales+where+") TO STDOUT (FORMAT binary)")
+		if err == nil {
+			err = bw.Flush()
+		}
 		pw.CloseWithError(err)
 		done <- err
 	}()
