@@ -19,6 +19,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"salespulse/etl"
+	"salespulse/etl/devstack"
 )
 
 // Config holds every setting of every command.
@@ -28,7 +29,20 @@ type Config struct {
 	Kafka    Kafka
 	HTTP     HTTP
 	ETL      ETL
+	Demo     Demo
 	LogLevel slog.Level // LOG_LEVEL: debug, info, warn or error
+}
+
+// Demo shapes `salespulse demo` (DEMO_* settings; its flags override them).
+type Demo struct {
+	Parts     string        // DEMO_PARTS: what to run, comma-separated
+	KafkaAddr string        // DEMO_KAFKA_ADDR: the in-process Kafka's address
+	S3Addr    string        // DEMO_S3_ADDR: the in-process S3's address
+	S3Dir     string        // DEMO_S3_DIR: keep the in-process S3's objects there (default: memory)
+	Interval  time.Duration // DEMO_INTERVAL: between generated files
+	Rows      int           // DEMO_ROWS: sales per generated file
+	Invalid   float64       // DEMO_INVALID: share of generated rows that break a rule
+	Backfill  int           // DEMO_BACKFILL: days before today generated at start
 }
 
 // Database is where sales and the ledger live.
@@ -201,12 +215,42 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if c.ETL.RetryBudget, err = parseDuration("ETL_RETRY_BUDGET", get("ETL_RETRY_BUDGET", "1m")); err != nil {
 		return Config{}, err
 	}
+	if c.Demo, err = demoSettings(get); err != nil {
+		return Config{}, err
+	}
 	c.ETL.KeyPrefix = get("ETL_KEY_PREFIX", "")
 	c.ETL.KeySuffix = get("ETL_KEY_SUFFIX", ".csv")
 	if c.ETL.Parallel, err = parseCount("ETL_PARALLEL", get("ETL_PARALLEL", "2")); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// demoSettings reads the DEMO_* settings.
+func demoSettings(get func(string, string) string) (Demo, error) {
+	d := Demo{
+		Parts:     get("DEMO_PARTS", strings.Join(demoParts, ",")),
+		KafkaAddr: get("DEMO_KAFKA_ADDR", devstack.DefaultKafkaAddr),
+		S3Addr:    get("DEMO_S3_ADDR", devstack.DefaultS3Addr),
+		S3Dir:     get("DEMO_S3_DIR", ""),
+	}
+	var err error
+	if _, err = parseParts(d.Parts); err != nil {
+		return Demo{}, &Error{Name: "DEMO_PARTS", Reason: err.(*Error).Reason}
+	}
+	if d.Interval, err = parseDuration("DEMO_INTERVAL", get("DEMO_INTERVAL", "5s")); err != nil {
+		return Demo{}, err
+	}
+	if d.Rows, err = parseCount("DEMO_ROWS", get("DEMO_ROWS", "2000")); err != nil {
+		return Demo{}, err
+	}
+	if d.Invalid, err = ParseRatio(get("DEMO_INVALID", "0.02")); err != nil {
+		return Demo{}, &Error{Name: "DEMO_INVALID", Reason: err.Error()}
+	}
+	if d.Backfill, err = strconv.Atoi(get("DEMO_BACKFILL", "14")); err != nil || d.Backfill < 0 {
+		return Demo{}, &Error{Name: "DEMO_BACKFILL", Reason: "must be a whole number ≥ 0"}
+	}
+	return d, nil
 }
 
 // databaseURL prefers DATABASE_URL and otherwise composes one from the POSTGRES_* parts.

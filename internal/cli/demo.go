@@ -31,11 +31,19 @@ type demoOptions struct {
 	kafkaAddr string
 	s3Addr    string
 	s3Dir     string
-	interval  time.Duration // between generated days
-	rows      int           // sales per generated day
+	interval  time.Duration // between generated files
+	rows      int           // sales per generated file
 	invalid   float64       // share of generated rows that break a rule
-	backfill  int           // days generated at once when the demo starts
+	backfill  int           // days before today generated at once when the demo starts
 	firstDay  time.Time
+	today     func() time.Time // the calendar day now, at 00:00 UTC
+}
+
+// localToday is the machine's calendar date, as a sale date (00:00 UTC): the demo writes
+// sales of days that have happened where it runs.
+func localToday() time.Time {
+	y, m, d := time.Now().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // demo is the whole system in one process: in-process Kafka and S3 on real ports, the
@@ -64,15 +72,15 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		cfg.Database.URL = demoDatabaseURL
 	}
 	databaseFlag(fs, &cfg)
-	parts := fs.String("parts", strings.Join(demoParts, ","), "what to run, comma-separated: "+strings.Join(demoParts, ", "))
+	parts := fs.String("parts", cfg.Demo.Parts, "what to run, comma-separated: "+strings.Join(demoParts, ", ")+" (env DEMO_PARTS)")
 	fs.StringVar(&cfg.HTTP.Addr, "addr", cfg.HTTP.Addr, "dashboard and API address (env HTTP_ADDR)")
-	fs.StringVar(&opt.kafkaAddr, "kafka-addr", devstack.DefaultKafkaAddr, "address of the in-process Kafka")
-	fs.StringVar(&opt.s3Addr, "s3-addr", devstack.DefaultS3Addr, "address of the in-process S3")
-	fs.StringVar(&opt.s3Dir, "s3-dir", "", "keep the in-process S3's objects in this directory (default: memory)")
-	fs.DurationVar(&opt.interval, "interval", 5*time.Second, "time between generated days of sales")
-	fs.IntVar(&opt.rows, "rows", 2000, "sales per generated day")
-	fs.Float64Var(&opt.invalid, "invalid", 0.02, "share of generated rows that break a rule (shows the reject path)")
-	fs.IntVar(&opt.backfill, "backfill", 14, "days of sales generated at start")
+	fs.StringVar(&opt.kafkaAddr, "kafka-addr", cfg.Demo.KafkaAddr, "address of the in-process Kafka (env DEMO_KAFKA_ADDR)")
+	fs.StringVar(&opt.s3Addr, "s3-addr", cfg.Demo.S3Addr, "address of the in-process S3 (env DEMO_S3_ADDR)")
+	fs.StringVar(&opt.s3Dir, "s3-dir", cfg.Demo.S3Dir, "keep the in-process S3's objects in this directory, default memory (env DEMO_S3_DIR)")
+	fs.DurationVar(&opt.interval, "interval", cfg.Demo.Interval, "time between generated files (env DEMO_INTERVAL)")
+	fs.IntVar(&opt.rows, "rows", cfg.Demo.Rows, "sales per generated file (env DEMO_ROWS)")
+	fs.Float64Var(&opt.invalid, "invalid", cfg.Demo.Invalid, "share of generated rows that break a rule, shows the reject path (env DEMO_INVALID)")
+	fs.IntVar(&opt.backfill, "backfill", cfg.Demo.Backfill, "days before today generated at start (env DEMO_BACKFILL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,8 +91,8 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 	if opt.interval <= 0 || opt.rows < 1 || opt.invalid < 0 || opt.invalid > 1 || opt.backfill < 0 {
 		return &Error{Name: "demo", Reason: "--interval must be positive, --rows ≥ 1, --invalid within 0..1, --backfill ≥ 0"}
 	}
-	today := time.Now().UTC().Truncate(24 * time.Hour)
-	opt.firstDay = today.AddDate(0, 0, -opt.backfill)
+	opt.today = localToday
+	opt.firstDay = opt.today().AddDate(0, 0, -opt.backfill)
 	d := &demo{cfg: cfg, opt: opt, log: slog.Default(), out: stdout}
 	if err := d.open(ctx); err != nil {
 		d.close()
@@ -211,17 +219,21 @@ func (d *demo) goRun(fn func() error) {
 	}()
 }
 
-// generate uploads the backfill days at once, then a new day every interval.
+// generate uploads a file of each day from the first to today at once, then one every
+// interval: of the next day while today lies ahead (the clock passed midnight), else more of
+// today's sales (new sale ids, a key of its own). No sale is dated after today.
 func (d *demo) generate(ctx context.Context) error {
-	day := d.opt.firstDay
+	day, part := d.opt.firstDay, 0
 	for n := 0; ; n++ {
-		if err := d.uploadDay(ctx, day, uint64(day.Unix())); err != nil {
+		if err := d.uploadDay(ctx, day, part); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			d.log.Warn("demo: upload failed, will try again", "err", err)
+		} else if day.Before(d.opt.today()) {
+			day, part = day.AddDate(0, 0, 1), 0
 		} else {
-			day = day.AddDate(0, 0, 1)
+			part++
 		}
 		if n < d.opt.backfill {
 			continue
@@ -234,7 +246,10 @@ func (d *demo) generate(ctx context.Context) error {
 	}
 }
 
-func (d *demo) uploadDay(ctx context.Context, day time.Time, seed uint64) error {
+// uploadDay puts part of a day's sales: part 0 is the same file for the same day (a restarted
+// demo's repeats load as skipped), each further part other sales of that day.
+func (d *demo) uploadDay(ctx context.Context, day time.Time, part int) error {
+	seed := uint64(day.Unix()) + uint64(part)<<48
 	var b bytes.Buffer
 	st, err := etl.Generate(&b, etl.GenerateOptions{
 		Rows: d.opt.rows, Seed: seed, From: day, To: day, Invalid: d.opt.invalid, Comments: seed%3 == 0, Snake: seed%4 == 0,
@@ -243,6 +258,9 @@ func (d *demo) uploadDay(ctx context.Context, day time.Time, seed uint64) error 
 		return err
 	}
 	key := "daily/sales_" + day.Format(time.DateOnly) + ".csv"
+	if part > 0 {
+		key = fmt.Sprintf("daily/sales_%s_%03d.csv", day.Format(time.DateOnly), part)
+	}
 	_, err = d.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(d.bucket()), Key: aws.String(key), Body: bytes.NewReader(b.Bytes()),
 		ContentType: aws.String("text/csv"),
@@ -250,7 +268,7 @@ func (d *demo) uploadDay(ctx context.Context, day time.Time, seed uint64) error 
 	if err != nil {
 		return fmt.Errorf("demo: put %s: %w", key, err)
 	}
-	d.log.Info("demo: uploaded a day of sales", "key", key, "rows", st.Rows, "invalid", st.Invalid)
+	d.log.Info("demo: uploaded sales", "key", key, "day", day.Format(time.DateOnly), "rows", st.Rows, "invalid", st.Invalid)
 	return nil
 }
 
@@ -260,7 +278,8 @@ func (d *demo) printAddresses() {
 		fmt.Fprintf(d.out, "  dashboard  %s/\n", dashboardURL(d.srv.Addr().String()))
 	}
 	if d.stack != nil && d.stack.S3Endpoint() != "" {
-		fmt.Fprintf(d.out, "  S3         %s  bucket %s (any access key)\n", d.stack.S3Endpoint(), d.bucket())
+		fmt.Fprintf(d.out, "  S3         %s  bucket %s (any access key), e.g.\n", d.stack.S3Endpoint(), d.bucket())
+		fmt.Fprintf(d.out, "             AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1 aws --endpoint-url %s s3 cp my-sales.csv s3://%s/\n", d.stack.S3Endpoint(), d.bucket())
 	}
 	if d.stack != nil && d.stack.KafkaAddr() != "" {
 		fmt.Fprintf(d.out, "  Kafka      %s  topic %s, dead letters %s.dlq\n", d.stack.KafkaAddr(), d.cfg.Kafka.Topic, d.cfg.Kafka.Topic)
@@ -269,7 +288,7 @@ func (d *demo) printAddresses() {
 		fmt.Fprintf(d.out, "  database   %s\n", redacted(d.cfg.Database.URL))
 	}
 	if d.opt.parts["generate"] {
-		fmt.Fprintf(d.out, "  generator  %d days now, then a day of %d sales every %v\n", d.opt.backfill, d.opt.rows, d.opt.interval)
+		fmt.Fprintf(d.out, "  generator  %d days up to today now, then %d more of today's sales every %v\n", d.opt.backfill+1, d.opt.rows, d.opt.interval)
 	}
 }
 

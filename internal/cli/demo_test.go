@@ -22,6 +22,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"salespulse/etl"
+	"salespulse/internal/oracle"
+	"salespulse/internal/poll"
 	"salespulse/internal/proof"
 	"salespulse/server/api"
 )
@@ -40,7 +42,7 @@ func startDemo(t testing.TB, parts string, tune func(*demoOptions)) *demo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := demoOptions{parts: p, kafkaAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", interval: time.Hour, rows: 100,
+	opt := demoOptions{parts: p, kafkaAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", interval: time.Hour, rows: 100, today: localToday,
 		firstDay: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if tune != nil {
 		tune(&opt)
@@ -246,4 +248,70 @@ func (c *commitTimes) at(id int64, within time.Duration) (time.Time, bool) {
 
 func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// TestDemoNeverGeneratesPastToday: once the generator has reached today it adds more of
+// today's sales, in files of their own, rather than days that have not happened.
+func TestDemoNeverGeneratesPastToday(t *testing.T) {
+	today := time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC)
+	d := startDemo(t, "s3,generate", func(o *demoOptions) {
+		o.interval, o.rows, o.invalid, o.backfill = 20*time.Millisecond, 20, 0, 2
+		o.firstDay, o.today = today.AddDate(0, 0, -2), func() time.Time { return today }
+	})
+	ctx := context.Background()
+	var keys []string
+	poll.Until(t, "eight generated files", 30*time.Second, func() bool {
+		out, err := d.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(d.bucket())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = keys[:0]
+		for _, o := range out.Contents {
+			keys = append(keys, *o.Key)
+		}
+		return len(keys) >= 8
+	})
+	seen := map[string]bool{}
+	inputs := oracle.New()
+	for _, key := range keys {
+		obj, err := d.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(d.bucket()), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(obj.Body)
+		obj.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := inputs.Add(data); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		seen[key] = true
+	}
+	k := inputs.KPIs(api.Filter{})
+	if k.DataRange.From != "2024-03-08" || k.DataRange.To != today.Format(time.DateOnly) {
+		t.Errorf("generated sale dates span %v, want 2024-03-08..2024-03-10 (never after today)", k.DataRange)
+	}
+	if inputs.Duplicates != 0 || k.Orders != int64(20*len(keys)) {
+		t.Errorf("%d files of 20 sales hold %d distinct sales, %d repeated: today's further files must bring new sales", len(keys), k.Orders, inputs.Duplicates)
+	}
+	for _, want := range []string{"daily/sales_2024-03-08.csv", "daily/sales_2024-03-10.csv", "daily/sales_2024-03-10_001.csv"} {
+		if !seen[want] {
+			t.Errorf("no %s among %v", want, keys)
+		}
+	}
+}
+
+func TestDemoFlagsOverrideSettings(t *testing.T) {
+	cfg, err := FromLookup(func(name string) (string, bool) {
+		v, ok := map[string]string{"DATABASE_URL": testDB.URL, "DEMO_ROWS": "50"}[name]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = runDemo(context.Background(), cfg, []string{"--rows", "0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--rows ≥ 1") {
+		t.Errorf("--rows 0 over DEMO_ROWS=50: %v, want the flag's value refused", err)
+	}
 }
