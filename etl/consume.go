@@ -48,12 +48,22 @@ type Worker struct {
 
 // KeyFilter selects the object keys the worker loads.
 type KeyFilter struct {
-	Prefix, Suffix string
+	Prefix   string
+	Suffixes []string // any of them; none selects every key
 }
 
-// Match reports whether the filter selects key (case-insensitively for the suffix).
+// Match reports whether the filter selects key (case-insensitively for the suffixes).
 func (f KeyFilter) Match(key string) bool {
-	return strings.HasPrefix(key, f.Prefix) && strings.HasSuffix(strings.ToLower(key), strings.ToLower(f.Suffix))
+	if !strings.HasPrefix(key, f.Prefix) {
+		return false
+	}
+	lower := strings.ToLower(key)
+	for _, s := range f.Suffixes {
+		if strings.HasSuffix(lower, strings.ToLower(s)) {
+			return true
+		}
+	}
+	return len(f.Suffixes) == 0
 }
 
 // DeadLetter is what the dead-letter topic receives for an event that could not be loaded.

@@ -164,7 +164,7 @@ func (s *stack) startWorkerWith(t testing.TB, group string, configure func(*Work
 	rw := &runningWorker{done: make(chan error, 1)}
 	rw.Worker = &Worker{
 		Loader: newLoader(), S3: s.s3, DeadLetters: dlq, Topic: s.topic,
-		Filter: KeyFilter{Suffix: ".csv"}, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
+		Filter: KeyFilter{Suffixes: []string{".csv"}}, MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Loaded: func(r Result) {
 			rw.mu.Lock()
@@ -390,7 +390,7 @@ func TestWatchAnnouncesEachObjectVersionOnce(t *testing.T) {
 	}
 	defer p.Close()
 	watcher := &Watcher{S3: st.s3, Producer: p, Pool: testDB.Pool, Topic: k.topic, Bucket: "sales",
-		Filter: KeyFilter{Prefix: "in/", Suffix: ".csv"}, Interval: time.Hour}
+		Filter: KeyFilter{Prefix: "in/", Suffixes: []string{".csv"}}, Interval: time.Hour}
 	ctx := context.Background()
 	for i, want := range []int{3, 0} {
 		if n, err := watcher.Poll(ctx); err != nil || n != want {

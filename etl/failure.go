@@ -53,6 +53,9 @@ func ClassifyFailure(err error) FailureClass {
 	if errors.As(err, &pgErr) {
 		return sqlStateClass(pgErr.Code)
 	}
+	if errors.As(err, new(*InflateError)) || errors.As(err, new(*CorruptError)) {
+		return FailureDeterministic // the same bytes inflate the same way
+	}
 	if errors.Is(err, ErrGone) || errors.Is(err, ErrNoBucket) || errors.Is(err, ErrAccessDenied) ||
 		errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return FailureDeterministic

@@ -45,6 +45,7 @@ type Result struct {
 	Seconds       float64 `json:"seconds"`
 	Error         string  `json:"error,omitempty"`
 	Path          string  `json:"path,omitempty"`
+	Compression   string  `json:"compression,omitempty"` // gzip or zstd, when the file was compressed
 	// Repeats is, for a skipped attempt, the earlier file it repeats.
 	Repeats int64 `json:"repeats_file_id,omitempty"`
 
@@ -271,7 +272,7 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 	} else if src.(contentHasher).Changed() {
 		return Result{}, errFileChanged
 	}
-	res = Result{FileID: fileID, Status: StatusLoaded, Path: path, RowsTotal: total, RowsRejected: rejected, hash: sum}
+	res = Result{FileID: fileID, Status: StatusLoaded, Path: path, Compression: in.compression, RowsTotal: total, RowsRejected: rejected, hash: sum}
 	tick = res.phases.since(&res.phases.read, tick)
 	valid := total - rejected
 	res.RowsLoaded = valid
@@ -338,7 +339,14 @@ func (l *Loader) open(ctx context.Context, src Source, hash bool, progress func(
 	if hash {
 		in.h = sha256.New()
 	}
-	t, err := NewTransform(in)
+	// The hash and the progress are of the stored bytes; the rows are read from them inflated.
+	plain, compression, err := decompressed(in, func() int64 { return in.n })
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	in.inflated, in.compression = plain, compression
+	t, err := NewTransform(plain)
 	if err != nil {
 		in.Close()
 		return nil, nil, err
@@ -642,6 +650,9 @@ type hashingReader struct {
 	h        hash.Hash
 	n        int64
 	progress func(int64)
+	// inflated reads the rows out of the bytes (compression "gzip", "zstd" or none).
+	inflated    io.ReadCloser
+	compression string
 }
 
 func (r *hashingReader) Read(p []byte) (int, error) {
@@ -658,6 +669,11 @@ func (r *hashingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (r *hashingReader) Close() error { return r.c.Close() }
+func (r *hashingReader) Close() error {
+	if r.inflated != nil {
+		r.inflated.Close()
+	}
+	return r.c.Close()
+}
 
 func (r *hashingReader) sum() []byte { return r.h.Sum(nil) }

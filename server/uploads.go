@@ -230,7 +230,11 @@ func (p *pacedBody) Close() error { return p.body.Close() }
 // header that does not map to the CSV contract. Only the first bytes are read, with the
 // loader's own reader.
 func checkCSV(f *os.File) error {
-	_, err := etl.NewTransform(io.LimitReader(f, headerProbe))
+	plain, _, err := etl.Decompress(f)
+	if err == nil {
+		defer plain.Close()
+		_, err = etl.NewTransform(io.LimitReader(plain, headerProbe))
+	}
 	var herr *etl.HeaderError
 	switch {
 	case err == nil:
@@ -244,7 +248,7 @@ func checkCSV(f *os.File) error {
 
 // sanitizeName keeps an uploaded file's base name to letters, digits, dot, dash and
 // underscore (no path, no control or shell characters in object keys) and makes it end in
-// .csv, as the worker's key filter expects by default.
+// .csv (or .csv.gz, .csv.zst), as the worker's key filter expects by default.
 func sanitizeName(name string) string {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -265,7 +269,8 @@ func sanitizeName(name string) string {
 	if out == "" {
 		out = "upload"
 	}
-	if !strings.HasSuffix(strings.ToLower(out), ".csv") {
+	lower := strings.ToLower(out)
+	if !strings.HasSuffix(lower, ".csv") && !strings.HasSuffix(lower, ".csv.gz") && !strings.HasSuffix(lower, ".csv.zst") {
 		out += ".csv"
 	}
 	return out

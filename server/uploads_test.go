@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -95,6 +96,22 @@ func TestUploads(t *testing.T) {
 		t.Errorf("stored %d bytes, sent %d", len(stored), len(fixture))
 	}
 
+	// A gzip-compressed export is stored as sent, under a name the worker's filter takes.
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(fixture)
+	zw.Close()
+	if code, up, e := upload(t, srv.URL(), "file", "export.csv.gz", gz.Bytes(), auth); code != http.StatusCreated || !strings.HasSuffix(up.Key, "-export.csv.gz") {
+		t.Errorf("gzip upload: %d %+v %+v", code, up, e)
+	}
+	var badGz bytes.Buffer
+	zw = gzip.NewWriter(&badGz)
+	zw.Write([]byte("Sale Date,Sale ID\n2024-01-01,x\n"))
+	zw.Close()
+	if code, _, e := upload(t, srv.URL(), "file", "x.csv.gz", badGz.Bytes(), auth); code != 400 || e.Error.Code != api.CodeBadFile {
+		t.Errorf("gzip of a file missing columns: %d %+v", code, e)
+	}
+
 	for _, c := range []struct {
 		name    string
 		field   string
@@ -155,6 +172,9 @@ func TestSanitizeName(t *testing.T) {
 		"a;rm -rf /;b.csv":       "b.csv",
 		strings.Repeat("x", 300): strings.Repeat("x", 100) + ".csv",
 		"report.csv.exe":         "report.csv.exe.csv",
+		"export.csv.gz":          "export.csv.gz",
+		"export.CSV.ZST":         "export.CSV.ZST",
+		"export.gz":              "export.gz.csv",
 	} {
 		if got := sanitizeName(in); got != want {
 			t.Errorf("sanitizeName(%q) = %q, want %q", in, got, want)

@@ -92,7 +92,7 @@ type ETL struct {
 	MaxRejectRatio float64 // a file with more rejected rows than this share fails whole
 	Timeout        time.Duration
 	KeyPrefix      string        // the worker loads only keys with this prefix...
-	KeySuffix      string        // ...and this suffix
+	KeySuffixes    []string      // ...and one of these suffixes
 	Parallel       int           // files loaded at a time by one worker
 	Grace          time.Duration // at shutdown, how long the file in flight may finish
 	WatchInterval  time.Duration // how often `watch` lists the bucket
@@ -219,11 +219,21 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, err
 	}
 	c.ETL.KeyPrefix = get("ETL_KEY_PREFIX", "")
-	c.ETL.KeySuffix = get("ETL_KEY_SUFFIX", ".csv")
+	c.ETL.KeySuffixes = splitList(get("ETL_KEY_SUFFIX", ".csv,.csv.gz,.csv.zst"))
 	if c.ETL.Parallel, err = parseCount("ETL_PARALLEL", get("ETL_PARALLEL", "2")); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// suffixFlag sets a list of key suffixes from a comma-separated flag.
+func suffixFlag(to *[]string) func(string) error {
+	return func(s string) error {
+		if *to = splitList(s); len(*to) == 0 {
+			return errors.New("names no suffix")
+		}
+		return nil
+	}
 }
 
 // demoSettings reads the DEMO_* settings.

@@ -31,7 +31,7 @@ func runETL(ctx context.Context, cfg Config, args []string, stdout, stderr io.Wr
 	kafkaFlags(fs, &cfg)
 	fs.StringVar(&cfg.Kafka.Group, "group", cfg.Kafka.Group, "consumer group (env KAFKA_GROUP)")
 	fs.StringVar(&cfg.ETL.KeyPrefix, "prefix", cfg.ETL.KeyPrefix, "load only object keys with this prefix (env ETL_KEY_PREFIX)")
-	fs.StringVar(&cfg.ETL.KeySuffix, "suffix", cfg.ETL.KeySuffix, "load only object keys with this suffix (env ETL_KEY_SUFFIX)")
+	fs.Func("suffix", "load only object keys ending with one of these, comma-separated (env ETL_KEY_SUFFIX; default "+strings.Join(cfg.ETL.KeySuffixes, ",")+")", suffixFlag(&cfg.ETL.KeySuffixes))
 	fs.IntVar(&cfg.ETL.Parallel, "parallel", cfg.ETL.Parallel, "files loaded at a time (env ETL_PARALLEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -105,7 +105,7 @@ func newWorker(ctx context.Context, cfg Config, pool *pgxpool.Pool, log *slog.Lo
 	w := &etl.Worker{
 		Loader: &etl.Loader{Pool: pool, MaxRejectRatio: cfg.ETL.MaxRejectRatio, Timeout: cfg.ETL.Timeout, Log: log},
 		S3:     s3c, DeadLetters: dlq, Topic: cfg.Kafka.Topic,
-		Filter:   etl.KeyFilter{Prefix: cfg.ETL.KeyPrefix, Suffix: cfg.ETL.KeySuffix},
+		Filter:   etl.KeyFilter{Prefix: cfg.ETL.KeyPrefix, Suffixes: cfg.ETL.KeySuffixes},
 		Parallel: cfg.ETL.Parallel, Grace: cfg.ETL.Grace, RetryBudget: cfg.ETL.RetryBudget, Log: log,
 	}
 	return runningWorker{w, group}, func() { group.Close(); dlq.Close() }, nil
@@ -117,7 +117,7 @@ func runWatch(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	kafkaFlags(fs, &cfg)
 	fs.StringVar(&cfg.S3.Bucket, "bucket", cfg.S3.Bucket, "bucket to list (env BUCKET_NAME)")
 	fs.StringVar(&cfg.ETL.KeyPrefix, "prefix", cfg.ETL.KeyPrefix, "list only keys with this prefix (env ETL_KEY_PREFIX)")
-	fs.StringVar(&cfg.ETL.KeySuffix, "suffix", cfg.ETL.KeySuffix, "announce only keys with this suffix (env ETL_KEY_SUFFIX)")
+	fs.Func("suffix", "announce only keys ending with one of these, comma-separated (env ETL_KEY_SUFFIX; default "+strings.Join(cfg.ETL.KeySuffixes, ",")+")", suffixFlag(&cfg.ETL.KeySuffixes))
 	fs.DurationVar(&cfg.ETL.WatchInterval, "interval", cfg.ETL.WatchInterval, "time between listings (env WATCH_INTERVAL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -152,7 +152,7 @@ func runWatch(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	defer producer.Close()
 	w := &etl.Watcher{
 		S3: s3c, Producer: producer, Pool: pool, Topic: cfg.Kafka.Topic, Bucket: cfg.S3.Bucket,
-		Filter:   etl.KeyFilter{Prefix: cfg.ETL.KeyPrefix, Suffix: cfg.ETL.KeySuffix},
+		Filter:   etl.KeyFilter{Prefix: cfg.ETL.KeyPrefix, Suffixes: cfg.ETL.KeySuffixes},
 		Interval: cfg.ETL.WatchInterval, Log: log,
 	}
 	log.Info("watch: polling", "bucket", cfg.S3.Bucket, "prefix", cfg.ETL.KeyPrefix, "interval", cfg.ETL.WatchInterval, "topic", cfg.Kafka.Topic)

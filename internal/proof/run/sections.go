@@ -7,6 +7,7 @@ import "time"
 var sections = []section{
 	{id: "load", title: "ETL: `load` against `psql \\copy`, every file shape", pkg: "./internal/bench", test: "^TestLoadMatrix$", limit: 60 * time.Minute},
 	{id: "memory", title: "ETL: memory for a large file", pkg: "./internal/bench", test: "^TestLoadMemoryIsFlat$", limit: 30 * time.Minute},
+	{id: "gzip", title: "ETL: a gzip-compressed file against the same rows plain", pkg: "./internal/bench", test: "^TestLoadCompressed$", limit: 30 * time.Minute},
 	{id: "worker", title: "ETL: worker path against `load`", pkg: "./etl", test: "^TestWorkerThroughput$", limit: 30 * time.Minute},
 	{id: "freshness", title: "Freshness: PUT → snapshot on a dashboard", pkg: "./internal/cli", test: "^TestFreshness$", limit: 20 * time.Minute},
 	{id: "kpi", title: "KPI snapshots and start at ten million sales", pkg: "./internal/bench", test: "^TestSnapshotsAtScale$", limit: 90 * time.Minute},
