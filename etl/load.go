@@ -76,6 +76,26 @@ type Loader struct {
 	RetryFailed bool
 	Log         *slog.Logger
 	BatchRows   int // rows per COPY batch; 0 means a sensible default
+	// DryRun, if set, is an open transaction every load runs inside, each in a savepoint,
+	// instead of committing its own: the loads see each other's effects and the caller rolls
+	// them all back (nothing is changed, nothing notified). Loads must then run one at a time.
+	DryRun pgx.Tx
+}
+
+// conn is where the loader reads the ledger.
+func (l *Loader) conn() db.DBTX {
+	if l.DryRun != nil {
+		return l.DryRun
+	}
+	return l.Pool
+}
+
+// beginTx opens a load's transaction: its own, or a savepoint of the dry run's.
+func (l *Loader) beginTx(ctx context.Context) (pgx.Tx, error) {
+	if l.DryRun != nil {
+		return l.DryRun.Begin(ctx)
+	}
+	return l.Pool.Begin(ctx)
 }
 
 // repeatedIDs reports the failure of a COPY straight into sales over a sale id it already
@@ -128,7 +148,7 @@ func (l *Loader) load(ctx context.Context, src Source, progress func(int64), sta
 		return res, err
 	}
 	if info := src.Info().stored(); info.Kind == "s3" && info.ETag != "" {
-		prev, err := db.New(l.Pool).FindSettledObject(ctx, db.FindSettledObjectParams{
+		prev, err := db.New(l.conn()).FindSettledObject(ctx, db.FindSettledObjectParams{
 			Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag})
 		switch {
 		case err == nil && (prev.Status == StatusLoaded || !l.RetryFailed):
@@ -186,7 +206,7 @@ func (l *Loader) load(ctx context.Context, src Source, progress func(int64), sta
 
 // skipIfLoaded settles the attempt as skipped when a file of these bytes is loaded already.
 func (l *Loader) skipIfLoaded(ctx context.Context, src Source, start time.Time, sum []byte) (Result, bool, error) {
-	prev, err := db.New(l.Pool).FindLoadedByContent(ctx, sum)
+	prev, err := db.New(l.conn()).FindLoadedByContent(ctx, sum)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Result{}, false, nil
 	}
@@ -205,7 +225,7 @@ func (l *Loader) seenEvent(ctx context.Context, src Source) (Result, bool, error
 	if info.Event == "" {
 		return Result{}, false, nil
 	}
-	prev, err := db.New(l.Pool).FindEventAttempt(ctx, db.FindEventAttemptParams{
+	prev, err := db.New(l.conn()).FindEventAttempt(ctx, db.FindEventAttemptParams{
 		Bucket: info.Bucket, ObjectKey: info.Key, EventRef: info.Event})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Result{}, false, nil
@@ -223,7 +243,7 @@ func (l *Loader) skip(ctx context.Context, src Source, start time.Time, repeats 
 		return res, err // a concurrent redelivery of the same event settled it meanwhile
 	}
 	info := src.Info().stored()
-	id, err := db.New(l.Pool).InsertSkippedFile(ctx, db.InsertSkippedFileParams{
+	id, err := db.New(l.conn()).InsertSkippedFile(ctx, db.InsertSkippedFileParams{
 		Source: info.Kind, Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag,
 		ContentSha256: sum, SizeBytes: info.Size, RepeatsFileID: pgtype.Int8{Int64: repeats, Valid: true},
 		EventRef: info.Event, EventTime: timestamptz(info.EventTime), StartedAt: timestamptz(start),
@@ -293,7 +313,7 @@ func (l *Loader) attempt(ctx context.Context, src Source, known []byte, path str
 
 // begin opens the transaction, creates the scratch tables and the ledger row.
 func (l *Loader) begin(ctx context.Context, src Source, known []byte, start time.Time) (*copyTx, *db.Queries, int64, error) {
-	pgtx, err := l.Pool.Begin(ctx)
+	pgtx, err := l.beginTx(ctx)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("begin: %w", err)
 	}
@@ -305,6 +325,11 @@ func (l *Loader) begin(ctx context.Context, src Source, known []byte, start time
 	}
 	if _, err := tx.Exec(ctx, queries.LoadTables); err != nil {
 		return fail("scratch tables", err)
+	}
+	if l.DryRun != nil {
+		if err := q.ClearStaging(ctx); err != nil {
+			return fail("scratch tables", err)
+		}
 	}
 	id, err := insertFile(ctx, q, src, known, start)
 	if err != nil {
@@ -566,7 +591,7 @@ func factsOf(src Source, t *Transform, sum []byte, size int64) ledgerFacts {
 // it spent its retry budget) as failed with cause as its error, in a transaction of its own:
 // the ledger row, NOTIFY, commit. Nothing of the file is loaded.
 func (l *Loader) RecordFailure(ctx context.Context, src Source, start time.Time, cause error) (Result, error) {
-	tx, err := l.Pool.Begin(ctx)
+	tx, err := l.beginTx(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("load: record the failure: %w", err)
 	}

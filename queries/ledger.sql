@@ -70,3 +70,7 @@ WHERE id = $1;
 -- name: CopyRejects :copyfrom
 INSERT INTO rejected_rows (file_id, line, column_name, reason, raw_line)
 VALUES ($1, $2, $3, $4, $5);
+
+-- name: DaysOfFiles :many
+-- The sale dates the given files brought sales for: the days a backfill changes.
+SELECT DISTINCT sale_date FROM sales WHERE file_id = ANY(sqlc.arg(file_ids)::bigint[]) ORDER BY sale_date;

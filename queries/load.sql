@@ -54,3 +54,8 @@ SELECT count(*) FROM inserted;
 -- name: NotifyFileLoaded :exec
 -- Tells every listening server that a file committed; delivered at commit, never before.
 SELECT pg_notify('salespulse_files', sqlc.arg(file_id)::bigint::text);
+
+-- name: ClearStaging :exec
+-- Empties the staging table between loads that share one transaction (a dry run), as a
+-- commit empties it otherwise.
+DELETE FROM sales_staging;

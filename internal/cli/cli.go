@@ -30,6 +30,7 @@ Commands:
   etl       consume object-created events from Kafka and load each object
   watch     poll a bucket and publish events for new objects (stores that cannot notify)
   load      load CSV files (paths or s3://bucket/key) synchronously
+  backfill  load every file under an s3://bucket/prefix not loaded yet (--dry-run to see what would change)
   generate  write realistic fake sales as CSV
   migrate   apply database migrations
   verify    check the ledger and the KPIs against the sales table
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, level *sl
 		return runDemo(ctx, cfg, rest, stdout, stderr)
 	case "serve":
 		return runServe(ctx, cfg, rest, stdout, stderr)
+	case "backfill":
+		return runBackfill(ctx, cfg, rest, stdout, stderr)
 	case "load":
 		return runLoad(ctx, cfg, rest, stdout, stderr)
 	case "etl":

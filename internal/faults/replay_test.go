@@ -3,14 +3,16 @@ package faults
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"testing"
+	"time"
+
 	"salespulse/etl"
 	"salespulse/etl/devstack"
 	"salespulse/internal/poll"
 	"salespulse/internal/proof"
 	"salespulse/internal/testbin"
-	"slices"
-	"testing"
-	"time"
+	"salespulse/schema/schematest"
 )
 
 // TestProofReplayFromTheStartChangesNothing: after a worker has settled a topic's files, a
@@ -70,9 +72,9 @@ func TestProofReplayFromTheStartChangesNothing(t *testing.T) {
 	failedBefore := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE status = 'failed'`)
 	digests := func() map[string]string {
 		return map[string]string{
-			"sales":         tableDigest(t, testDB.Pool, `SELECT * FROM sales`),
-			"ledger":        tableDigest(t, testDB.Pool, `SELECT * FROM ingested_files WHERE id <= $1`, maxID),
-			"rejected_rows": tableDigest(t, testDB.Pool, `SELECT * FROM rejected_rows WHERE file_id <= $1`, maxID),
+			"sales":         schematest.Digest(t, testDB.Pool, `SELECT * FROM sales`),
+			"ledger":        schematest.Digest(t, testDB.Pool, `SELECT * FROM ingested_files WHERE id <= $1`, maxID),
+			"rejected_rows": schematest.Digest(t, testDB.Pool, `SELECT * FROM rejected_rows WHERE file_id <= $1`, maxID),
 		}
 	}
 	before := digests()

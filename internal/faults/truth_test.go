@@ -3,14 +3,13 @@ package faults
 import (
 	"context"
 	"fmt"
+	"strings"
+	"testing"
+
 	"salespulse/internal/oracle"
 	"salespulse/internal/proof"
 	"salespulse/server/api"
 	"salespulse/server/kpi"
-	"strings"
-	"testing"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // What the fault tests check against: the expected sales and KPIs, computed from the input
@@ -118,20 +117,6 @@ func kpiViews(in *oracle.Inputs) []api.Filter {
 		views = append(views, api.Filter{Channel: ch, To: all.DataRange.To})
 	}
 	return views
-}
-
-// tableDigest is the row count and MD5 of a query's rows, each as its text form, in a fixed
-// order: two digests are equal when the rows are.
-func tableDigest(t *testing.T, pool *pgxpool.Pool, query string, args ...any) string {
-	t.Helper()
-	var n int64
-	var sum string
-	err := pool.QueryRow(context.Background(), `SELECT count(*), md5(coalesce(string_agg(r::text, E'\n' ORDER BY r::text), ''))
-		FROM (`+query+`) r`, args...).Scan(&n, &sum)
-	if err != nil {
-		t.Fatalf("digest of %s: %v", query, err)
-	}
-	return fmt.Sprintf("%d:%s", n, sum[:16])
 }
 
 // proofEnabled gates the proof's long fault tests: `make test` skips them.

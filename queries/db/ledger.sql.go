@@ -19,6 +19,31 @@ type CopyRejectsParams struct {
 	RawLine    string
 }
 
+const daysOfFiles = `-- name: DaysOfFiles :many
+SELECT DISTINCT sale_date FROM sales WHERE file_id = ANY($1::bigint[]) ORDER BY sale_date
+`
+
+// The sale dates the given files brought sales for: the days a backfill changes.
+func (q *Queries) DaysOfFiles(ctx context.Context, fileIds []int64) ([]pgtype.Date, error) {
+	rows, err := q.db.Query(ctx, daysOfFiles, fileIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []pgtype.Date
+	for rows.Next() {
+		var sale_date pgtype.Date
+		if err := rows.Scan(&sale_date); err != nil {
+			return nil, err
+		}
+		items = append(items, sale_date)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const findEventAttempt = `-- name: FindEventAttempt :one
 SELECT id, status, repeats_file_id FROM ingested_files
 WHERE bucket = $1 AND object_key = $2 AND event_ref = $3

@@ -11,6 +11,17 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const clearStaging = `-- name: ClearStaging :exec
+DELETE FROM sales_staging
+`
+
+// Empties the staging table between loads that share one transaction (a dry run), as a
+// commit empties it otherwise.
+func (q *Queries) ClearStaging(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, clearStaging)
+	return err
+}
+
 type CopySalesParams struct {
 	SaleKey           pgtype.UUID
 	SaleID            string

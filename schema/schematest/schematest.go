@@ -108,6 +108,20 @@ func (d *DB) Int(t testing.TB, sql string, args ...any) int64 {
 	return n
 }
 
+// Digest is the row count and MD5 of a query's rows, each as its text form, in a fixed
+// order: two digests are equal when the rows are.
+func Digest(t testing.TB, pool *pgxpool.Pool, query string, args ...any) string {
+	t.Helper()
+	var n int64
+	var sum string
+	err := pool.QueryRow(context.Background(), `SELECT count(*), md5(coalesce(string_agg(r::text, E'\n' ORDER BY r::text), ''))
+		FROM (`+query+`) r`, args...).Scan(&n, &sum)
+	if err != nil {
+		t.Fatalf("digest of %s: %v", query, err)
+	}
+	return fmt.Sprintf("%d:%s", n, sum[:16])
+}
+
 func redact(url string) string {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
