@@ -21,6 +21,9 @@ type GenerateOptions struct {
 	Snake    bool      // snake_case headers and discounts written 20.0, else display headers
 	Comments bool      // include the Customer Comments column
 	Invalid  float64   // share of rows made to break a rule (for demos of the reject path)
+	// NotAfter, when set, is today: a payment or delivery that would fall after it has not
+	// happened yet, so the sale is Pending or its parcel In Transit.
+	NotAfter time.Time
 	// Products and Reps size the catalogue and the sales force; 0 keeps the small world of
 	// 25 products and 40 representatives.
 	Products, Reps int
@@ -171,6 +174,9 @@ func Generate(out io.Writer, opt GenerateOptions) (GenerateStats, error) {
 	var b []byte
 	for i := 0; i < opt.Rows; i++ {
 		row := w.sale(r, opt.From.AddDate(0, 0, r.IntN(days)))
+		if !opt.NotAfter.IsZero() {
+			row.notAfter(opt.NotAfter.Format(time.DateOnly))
+		}
 		if opt.Invalid > 0 && r.Float64() < opt.Invalid {
 			breakRow(&row, r)
 			st.Invalid++
@@ -236,6 +242,16 @@ func (w *world) sale(r *rand.Rand, day time.Time) genRow {
 		row.delDate = day.AddDate(0, 0, 1+r.IntN(10)).Format(time.DateOnly)
 	}
 	return row
+}
+
+// notAfter undoes a payment or delivery dated after today (YYYY-MM-DD compares as text).
+func (row *genRow) notAfter(today string) {
+	if row.payDate > today {
+		row.status, row.payDate = "Pending", ""
+	}
+	if row.delDate > today {
+		row.deliver, row.delDate = "In Transit", ""
+	}
 }
 
 // breakRow makes a row break exactly one rule, picked at random.

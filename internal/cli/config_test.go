@@ -68,34 +68,3 @@ func TestLimitSettings(t *testing.T) {
 		}
 	}
 }
-
-func TestDemoSettings(t *testing.T) {
-	lookup := func(env map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	}
-	cfg, err := FromLookup(lookup(map[string]string{
-		"DEMO_PARTS": "kafka,s3", "DEMO_KAFKA_ADDR": "127.0.0.1:19092", "DEMO_S3_ADDR": "127.0.0.1:19000", "DEMO_S3_DIR": "/tmp/objects",
-		"DEMO_INTERVAL": "2s", "DEMO_ROWS": "50", "DEMO_INVALID": "10%", "DEMO_BACKFILL": "0",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := Demo{Parts: "kafka,s3", KafkaAddr: "127.0.0.1:19092", S3Addr: "127.0.0.1:19000", S3Dir: "/tmp/objects",
-		Interval: 2 * time.Second, Rows: 50, Invalid: 0.1, Backfill: 0}
-	if cfg.Demo != want {
-		t.Errorf("settings read as %+v, want %+v", cfg.Demo, want)
-	}
-	def, _ := FromLookup(lookup(nil))
-	if d := def.Demo; d.Parts != "kafka,s3,etl,serve,generate" || d.KafkaAddr != "127.0.0.1:9092" || d.S3Addr != "127.0.0.1:9000" ||
-		d.Interval != 5*time.Second || d.Rows != 2000 || d.Invalid != 0.02 || d.Backfill != 14 {
-		t.Errorf("defaults: %+v", d)
-	}
-	for name, bad := range map[string]string{"DEMO_PARTS": "kafka,teleport", "DEMO_INTERVAL": "0s", "DEMO_ROWS": "none",
-		"DEMO_INVALID": "2", "DEMO_BACKFILL": "-1"} {
-		_, err := FromLookup(lookup(map[string]string{name: bad}))
-		var cfgErr *Error
-		if !errors.As(err, &cfgErr) || cfgErr.Name != name {
-			t.Errorf("%s=%s: %v, want an error naming it", name, bad, err)
-		}
-	}
-}

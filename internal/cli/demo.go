@@ -36,14 +36,7 @@ type demoOptions struct {
 	invalid   float64       // share of generated rows that break a rule
 	backfill  int           // days before today generated at once when the demo starts
 	firstDay  time.Time
-	today     func() time.Time // the calendar day now, at 00:00 UTC
-}
-
-// localToday is the machine's calendar date, as a sale date (00:00 UTC): the demo writes
-// sales of days that have happened where it runs.
-func localToday() time.Time {
-	y, m, d := time.Now().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	now       func() time.Time // the clock: which day is today, and the stamp of today's further files
 }
 
 // demo is the whole system in one process: in-process Kafka and S3 on real ports, the
@@ -66,33 +59,10 @@ type demo struct {
 const demoDatabaseURL = "postgres://postgres@127.0.0.1:5432/salespulse"
 
 func runDemo(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "demo [flags]", cfg, stderr)
-	opt := demoOptions{}
-	if cfg.Database.URL == "" {
-		cfg.Database.URL = demoDatabaseURL
-	}
-	databaseFlag(fs, &cfg)
-	parts := fs.String("parts", cfg.Demo.Parts, "what to run, comma-separated: "+strings.Join(demoParts, ", ")+" (env DEMO_PARTS)")
-	fs.StringVar(&cfg.HTTP.Addr, "addr", cfg.HTTP.Addr, "dashboard and API address (env HTTP_ADDR)")
-	fs.StringVar(&opt.kafkaAddr, "kafka-addr", cfg.Demo.KafkaAddr, "address of the in-process Kafka (env DEMO_KAFKA_ADDR)")
-	fs.StringVar(&opt.s3Addr, "s3-addr", cfg.Demo.S3Addr, "address of the in-process S3 (env DEMO_S3_ADDR)")
-	fs.StringVar(&opt.s3Dir, "s3-dir", cfg.Demo.S3Dir, "keep the in-process S3's objects in this directory, default memory (env DEMO_S3_DIR)")
-	fs.DurationVar(&opt.interval, "interval", cfg.Demo.Interval, "time between generated files (env DEMO_INTERVAL)")
-	fs.IntVar(&opt.rows, "rows", cfg.Demo.Rows, "sales per generated file (env DEMO_ROWS)")
-	fs.Float64Var(&opt.invalid, "invalid", cfg.Demo.Invalid, "share of generated rows that break a rule, shows the reject path (env DEMO_INVALID)")
-	fs.IntVar(&opt.backfill, "backfill", cfg.Demo.Backfill, "days before today generated at start (env DEMO_BACKFILL)")
-	if err := fs.Parse(args); err != nil {
+	cfg, opt, err := demoFlags(cfg, args, stderr)
+	if err != nil {
 		return err
 	}
-	var err error
-	if opt.parts, err = parseParts(*parts); err != nil {
-		return err
-	}
-	if opt.interval <= 0 || opt.rows < 1 || opt.invalid < 0 || opt.invalid > 1 || opt.backfill < 0 {
-		return &Error{Name: "demo", Reason: "--interval must be positive, --rows ≥ 1, --invalid within 0..1, --backfill ≥ 0"}
-	}
-	opt.today = localToday
-	opt.firstDay = opt.today().AddDate(0, 0, -opt.backfill)
 	d := &demo{cfg: cfg, opt: opt, log: slog.Default(), out: stdout}
 	if err := d.open(ctx); err != nil {
 		d.close()
@@ -109,6 +79,45 @@ func runDemo(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		runErr = err
 	}
 	return runErr
+}
+
+// demoFlags reads the demo's flags over its settings (cfg.Demo, from DEMO_*): a flag given
+// wins, one left out keeps the setting.
+func demoFlags(cfg Config, args []string, stderr io.Writer) (Config, demoOptions, error) {
+	fs := newFlags("demo", "demo [flags]", cfg, stderr)
+	opt := demoOptions{now: time.Now}
+	if cfg.Database.URL == "" {
+		cfg.Database.URL = demoDatabaseURL
+	}
+	databaseFlag(fs, &cfg)
+	parts := fs.String("parts", cfg.Demo.Parts, "what to run, comma-separated: "+strings.Join(demoParts, ", ")+" (env DEMO_PARTS)")
+	fs.StringVar(&cfg.HTTP.Addr, "addr", cfg.HTTP.Addr, "dashboard and API address (env HTTP_ADDR)")
+	fs.StringVar(&opt.kafkaAddr, "kafka-addr", cfg.Demo.KafkaAddr, "address of the in-process Kafka (env DEMO_KAFKA_ADDR)")
+	fs.StringVar(&opt.s3Addr, "s3-addr", cfg.Demo.S3Addr, "address of the in-process S3 (env DEMO_S3_ADDR)")
+	fs.StringVar(&opt.s3Dir, "s3-dir", cfg.Demo.S3Dir, "keep the in-process S3's objects in this directory, default memory (env DEMO_S3_DIR)")
+	fs.DurationVar(&opt.interval, "interval", cfg.Demo.Interval, "time between generated files (env DEMO_INTERVAL)")
+	fs.IntVar(&opt.rows, "rows", cfg.Demo.Rows, "sales per generated file (env DEMO_ROWS)")
+	fs.Float64Var(&opt.invalid, "invalid", cfg.Demo.Invalid, "share of generated rows that break a rule, shows the reject path (env DEMO_INVALID)")
+	fs.IntVar(&opt.backfill, "backfill", cfg.Demo.Backfill, "days before today generated at start (env DEMO_BACKFILL)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, opt, err
+	}
+	var err error
+	if opt.parts, err = parseParts(*parts); err != nil {
+		return cfg, opt, err
+	}
+	switch {
+	case opt.interval <= 0:
+		return cfg, opt, &Error{Name: "--interval", Reason: "must be a positive duration such as 30s or 5m"}
+	case opt.rows < 1:
+		return cfg, opt, &Error{Name: "--rows", Reason: "must be a whole number ≥ 1"}
+	case opt.invalid < 0 || opt.invalid > 1:
+		return cfg, opt, &Error{Name: "--invalid", Reason: "must be a share between 0 and 1"}
+	case opt.backfill < 0:
+		return cfg, opt, &Error{Name: "--backfill", Reason: "must be a whole number ≥ 0"}
+	}
+	opt.firstDay = dayOf(opt.now()).AddDate(0, 0, -opt.backfill)
+	return cfg, opt, nil
 }
 
 func parseParts(s string) (map[string]bool, error) {
@@ -220,20 +229,20 @@ func (d *demo) goRun(fn func() error) {
 }
 
 // generate uploads a file of each day from the first to today at once, then one every
-// interval: of the next day while today lies ahead (the clock passed midnight), else more of
-// today's sales (new sale ids, a key of its own). No sale is dated after today.
+// interval: of the next day once the clock has passed midnight, else more of today's sales.
+// No sale is dated after today.
 func (d *demo) generate(ctx context.Context) error {
-	day, part := d.opt.firstDay, 0
+	day, first := d.opt.firstDay, true
 	for n := 0; ; n++ {
-		if err := d.uploadDay(ctx, day, part); err != nil {
+		if err := d.uploadDay(ctx, day, first); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			d.log.Warn("demo: upload failed, will try again", "err", err)
-		} else if day.Before(d.opt.today()) {
-			day, part = day.AddDate(0, 0, 1), 0
+		} else if today := dayOf(d.opt.now()); day.Before(today) {
+			day, first = day.AddDate(0, 0, 1), true
 		} else {
-			part++
+			first = false
 		}
 		if n < d.opt.backfill {
 			continue
@@ -246,20 +255,22 @@ func (d *demo) generate(ctx context.Context) error {
 	}
 }
 
-// uploadDay puts part of a day's sales: part 0 is the same file for the same day (a restarted
-// demo's repeats load as skipped), each further part other sales of that day.
-func (d *demo) uploadDay(ctx context.Context, day time.Time, part int) error {
-	seed := uint64(day.Unix()) + uint64(part)<<48
+// uploadDay puts sales of a day. A day's first file is the same for the same day, so a
+// restarted demo's repeats load as skipped; each further one is seeded and named by the
+// clock, so they bring new sales, also after a restart.
+func (d *demo) uploadDay(ctx context.Context, day time.Time, first bool) error {
+	seed, key := uint64(day.Unix()), "daily/sales_"+day.Format(time.DateOnly)+".csv"
+	if !first {
+		now := d.opt.now().UTC()
+		seed, key = uint64(now.UnixNano()), "daily/sales_"+day.Format(time.DateOnly)+"_"+now.Format("150405.000000")+".csv"
+	}
 	var b bytes.Buffer
 	st, err := etl.Generate(&b, etl.GenerateOptions{
 		Rows: d.opt.rows, Seed: seed, From: day, To: day, Invalid: d.opt.invalid, Comments: seed%3 == 0, Snake: seed%4 == 0,
+		NotAfter: dayOf(d.opt.now()),
 	})
 	if err != nil {
 		return err
-	}
-	key := "daily/sales_" + day.Format(time.DateOnly) + ".csv"
-	if part > 0 {
-		key = fmt.Sprintf("daily/sales_%s_%03d.csv", day.Format(time.DateOnly), part)
 	}
 	_, err = d.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(d.bucket()), Key: aws.String(key), Body: bytes.NewReader(b.Bytes()),

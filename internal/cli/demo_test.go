@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,7 +44,7 @@ func startDemo(t testing.TB, parts string, tune func(*demoOptions)) *demo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := demoOptions{parts: p, kafkaAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", interval: time.Hour, rows: 100, today: localToday,
+	opt := demoOptions{parts: p, kafkaAddr: "127.0.0.1:0", s3Addr: "127.0.0.1:0", interval: time.Hour, rows: 100, now: time.Now,
 		firstDay: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if tune != nil {
 		tune(&opt)
@@ -250,13 +252,25 @@ func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// TestDemoNeverGeneratesPastToday: once the generator has reached today it adds more of
-// today's sales, in files of their own, rather than days that have not happened.
+// tickingClock starts at from and moves on a millisecond at each reading.
+func tickingClock(from time.Time) func() time.Time {
+	var mu sync.Mutex
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		from = from.Add(time.Millisecond)
+		return from
+	}
+}
+
+// TestDemoNeverGeneratesPastToday: with more files than backfill days, once the generator
+// has reached today it adds more of today's sales, in files of their own, rather than days
+// that have not happened; no payment or delivery is dated after today either.
 func TestDemoNeverGeneratesPastToday(t *testing.T) {
 	today := time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC)
 	d := startDemo(t, "s3,generate", func(o *demoOptions) {
-		o.interval, o.rows, o.invalid, o.backfill = 20*time.Millisecond, 20, 0, 2
-		o.firstDay, o.today = today.AddDate(0, 0, -2), func() time.Time { return today }
+		o.interval, o.rows, o.invalid, o.backfill = 10*time.Millisecond, 50, 0, 2
+		o.firstDay, o.now = today.AddDate(0, 0, -2), tickingClock(today.Add(12*time.Hour))
 	})
 	ctx := context.Background()
 	var keys []string
@@ -273,6 +287,7 @@ func TestDemoNeverGeneratesPastToday(t *testing.T) {
 	})
 	seen := map[string]bool{}
 	inputs := oracle.New()
+	var later int
 	for _, key := range keys {
 		obj, err := d.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(d.bucket()), Key: aws.String(key)})
 		if err != nil {
@@ -286,32 +301,126 @@ func TestDemoNeverGeneratesPastToday(t *testing.T) {
 		if err := inputs.Add(data); err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
+		if date := latestDate(t, data); date > "2024-03-10" {
+			t.Errorf("%s holds a date after today: %s", key, date)
+		}
 		seen[key] = true
+		if strings.HasPrefix(key, "daily/sales_2024-03-10_") {
+			later++
+		}
 	}
 	k := inputs.KPIs(api.Filter{})
 	if k.DataRange.From != "2024-03-08" || k.DataRange.To != today.Format(time.DateOnly) {
 		t.Errorf("generated sale dates span %v, want 2024-03-08..2024-03-10 (never after today)", k.DataRange)
 	}
-	if inputs.Duplicates != 0 || k.Orders != int64(20*len(keys)) {
-		t.Errorf("%d files of 20 sales hold %d distinct sales, %d repeated: today's further files must bring new sales", len(keys), k.Orders, inputs.Duplicates)
+	if inputs.Duplicates != 0 || k.Orders != int64(50*len(keys)) {
+		t.Errorf("%d files of 50 sales hold %d distinct sales, %d repeated: today's further files must bring new sales", len(keys), k.Orders, inputs.Duplicates)
 	}
-	for _, want := range []string{"daily/sales_2024-03-08.csv", "daily/sales_2024-03-10.csv", "daily/sales_2024-03-10_001.csv"} {
+	for _, want := range []string{"daily/sales_2024-03-08.csv", "daily/sales_2024-03-09.csv", "daily/sales_2024-03-10.csv"} {
 		if !seen[want] {
 			t.Errorf("no %s among %v", want, keys)
 		}
 	}
+	if later != len(keys)-3 {
+		t.Errorf("files after the backfill days: %d of today's, want all %d of them, keys %v", later, len(keys)-3, keys)
+	}
 }
 
-func TestDemoFlagsOverrideSettings(t *testing.T) {
-	cfg, err := FromLookup(func(name string) (string, bool) {
-		v, ok := map[string]string{"DATABASE_URL": testDB.URL, "DEMO_ROWS": "50"}[name]
-		return v, ok
+// latestDate is the latest sale, payment or delivery date in a generated file.
+func latestDate(t *testing.T, data []byte) string {
+	t.Helper()
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []int
+	for i, name := range rows[0] {
+		switch name {
+		case "Sale Date", "sale_date", "Payment Date", "payment_date", "Delivery Date", "delivery_date":
+			cols = append(cols, i)
+		}
+	}
+	if len(cols) != 3 {
+		t.Fatalf("header %v: want the sale, payment and delivery dates", rows[0])
+	}
+	latest := ""
+	for _, row := range rows[1:] {
+		for _, c := range cols {
+			latest = max(latest, row[c])
+		}
+	}
+	return latest
+}
+
+// demoEnv reads settings as the binary does, from these variables only.
+func demoEnv(t *testing.T, env map[string]string) (Config, error) {
+	t.Helper()
+	return FromLookup(func(name string) (string, bool) { v, ok := env[name]; return v, ok })
+}
+
+// TestDemoSettingsFromEnv: every demo setting comes from the environment, and a flag given
+// overrides it while one left out keeps it.
+func TestDemoSettingsFromEnv(t *testing.T) {
+	cfg, err := demoEnv(t, map[string]string{
+		"DEMO_PARTS": "kafka,s3", "DEMO_KAFKA_ADDR": "127.0.0.1:19092", "DEMO_S3_ADDR": "127.0.0.1:19000", "DEMO_S3_DIR": "/tmp/objects",
+		"DEMO_INTERVAL": "2s", "DEMO_ROWS": "50", "DEMO_INVALID": "10%", "DEMO_BACKFILL": "3", "HTTP_ADDR": "127.0.0.1:18080",
+		"DATABASE_URL": "postgres://env@127.0.0.1/x",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = runDemo(context.Background(), cfg, []string{"--rows", "0"}, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "--rows ≥ 1") {
-		t.Errorf("--rows 0 over DEMO_ROWS=50: %v, want the flag's value refused", err)
+	cfg, opt, err := demoFlags(cfg, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(opt.parts, opt.kafkaAddr, opt.s3Addr, opt.s3Dir, opt.interval, opt.rows, opt.invalid, opt.backfill, cfg.HTTP.Addr, cfg.Database.URL)
+	want := fmt.Sprint(map[string]bool{"kafka": true, "s3": true}, "127.0.0.1:19092", "127.0.0.1:19000", "/tmp/objects", 2*time.Second, 50, 0.1, 3,
+		"127.0.0.1:18080", "postgres://env@127.0.0.1/x")
+	if got != want {
+		t.Errorf("from the environment: %s, want %s", got, want)
+	}
+	if today := dayOf(time.Now()); !opt.firstDay.Equal(today.AddDate(0, 0, -3)) {
+		t.Errorf("first day %v, want 3 days before %v", opt.firstDay, today)
+	}
+
+	cfg, _ = demoEnv(t, nil)
+	_, opt, _ = demoFlags(cfg, nil, io.Discard)
+	got = fmt.Sprint(len(opt.parts), opt.kafkaAddr, opt.s3Addr, opt.s3Dir, opt.interval, opt.rows, opt.invalid, opt.backfill)
+	if want := fmt.Sprint(5, "127.0.0.1:9092", "127.0.0.1:9000", "", 5*time.Second, 2000, 0.02, 14); got != want {
+		t.Errorf("defaults: %s, want %s", got, want)
+	}
+
+	cfg, _ = demoEnv(t, map[string]string{"DEMO_S3_ADDR": "127.0.0.1:19000", "DEMO_ROWS": "50", "DEMO_INVALID": "0.5"})
+	cfg, opt, err = demoFlags(cfg, []string{"--s3-addr", "127.0.0.1:29000", "--rows", "7", "--parts", "s3", "--interval", "1m",
+		"--invalid", "0", "--backfill", "0", "--kafka-addr", "127.0.0.1:29092", "--s3-dir", "/tmp/other", "--addr", ":0",
+		"--database-url", "postgres://flag@127.0.0.1/y"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = fmt.Sprint(opt.parts, opt.kafkaAddr, opt.s3Addr, opt.s3Dir, opt.interval, opt.rows, opt.invalid, opt.backfill, cfg.HTTP.Addr, cfg.Database.URL)
+	want = fmt.Sprint(map[string]bool{"s3": true}, "127.0.0.1:29092", "127.0.0.1:29000", "/tmp/other", time.Minute, 7, 0.0, 0, ":0", "postgres://flag@127.0.0.1/y")
+	if got != want {
+		t.Errorf("flags over the environment: %s, want %s", got, want)
+	}
+
+	// A flag out of range is refused by name even where the setting was fine.
+	for _, args := range [][]string{{"--rows", "0"}, {"--interval", "0s"}, {"--invalid", "1.5"}, {"--backfill", "-1"}, {"--parts", "kafka,teleport"}} {
+		_, _, err := demoFlags(cfg, args, io.Discard)
+		var cfgErr *Error
+		if !errors.As(err, &cfgErr) || cfgErr.Name != args[0] {
+			t.Errorf("%v: %v, want an error naming %s", args, err, args[0])
+		}
+	}
+}
+
+// TestDemoBadSettingsRefused: a bad DEMO_* value stops the binary with one line naming it.
+func TestDemoBadSettingsRefused(t *testing.T) {
+	for name, bad := range map[string]string{"DEMO_PARTS": "kafka,teleport", "DEMO_INTERVAL": "soon", "DEMO_ROWS": "0",
+		"DEMO_INVALID": "2", "DEMO_BACKFILL": "-1"} {
+		_, err := demoEnv(t, map[string]string{name: bad})
+		var cfgErr *Error
+		if !errors.As(err, &cfgErr) || cfgErr.Name != name || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s=%s: %v, want one line naming it", name, bad, err)
+		}
 	}
 }

@@ -78,10 +78,16 @@ func runGenerate(ctx context.Context, cfg Config, args []string, stdout, stderr 
 	return nil
 }
 
+// dayOf is the calendar day of t in UTC, as sales are dated: the day the generator and the
+// demo take as today.
+func dayOf(t time.Time) time.Time {
+	return t.UTC().Truncate(24 * time.Hour)
+}
+
 // parseDateRange reads "", "YYYY-MM-DD" or "YYYY-MM-DD..YYYY-MM-DD".
 func parseDateRange(s string) (time.Time, time.Time, error) {
 	if s == "" {
-		today := time.Now().UTC().Truncate(24 * time.Hour)
+		today := dayOf(time.Now())
 		return today, today, nil
 	}
 	a, b, isRange := strings.Cut(s, "..")
