@@ -82,8 +82,8 @@ type Loader struct {
 	DryRun pgx.Tx
 }
 
-// conn is where the loader reads the ledger.
-func (l *Loader) conn() db.DBTX {
+// Conn is where the loader reads the ledger: the dry run's transaction, if any.
+func (l *Loader) Conn() db.DBTX {
 	if l.DryRun != nil {
 		return l.DryRun
 	}
@@ -148,7 +148,7 @@ func (l *Loader) load(ctx context.Context, src Source, progress func(int64), sta
 		return res, err
 	}
 	if info := src.Info().stored(); info.Kind == "s3" && info.ETag != "" {
-		prev, err := db.New(l.conn()).FindSettledObject(ctx, db.FindSettledObjectParams{
+		prev, err := db.New(l.Conn()).FindSettledObject(ctx, db.FindSettledObjectParams{
 			Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag})
 		switch {
 		case err == nil && (prev.Status == StatusLoaded || !l.RetryFailed):
@@ -206,7 +206,7 @@ func (l *Loader) load(ctx context.Context, src Source, progress func(int64), sta
 
 // skipIfLoaded settles the attempt as skipped when a file of these bytes is loaded already.
 func (l *Loader) skipIfLoaded(ctx context.Context, src Source, start time.Time, sum []byte) (Result, bool, error) {
-	prev, err := db.New(l.conn()).FindLoadedByContent(ctx, sum)
+	prev, err := db.New(l.Conn()).FindLoadedByContent(ctx, sum)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Result{}, false, nil
 	}
@@ -225,7 +225,7 @@ func (l *Loader) seenEvent(ctx context.Context, src Source) (Result, bool, error
 	if info.Event == "" {
 		return Result{}, false, nil
 	}
-	prev, err := db.New(l.conn()).FindEventAttempt(ctx, db.FindEventAttemptParams{
+	prev, err := db.New(l.Conn()).FindEventAttempt(ctx, db.FindEventAttemptParams{
 		Bucket: info.Bucket, ObjectKey: info.Key, EventRef: info.Event})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Result{}, false, nil
@@ -243,7 +243,7 @@ func (l *Loader) skip(ctx context.Context, src Source, start time.Time, repeats 
 		return res, err // a concurrent redelivery of the same event settled it meanwhile
 	}
 	info := src.Info().stored()
-	id, err := db.New(l.conn()).InsertSkippedFile(ctx, db.InsertSkippedFileParams{
+	id, err := db.New(l.Conn()).InsertSkippedFile(ctx, db.InsertSkippedFileParams{
 		Source: info.Kind, Bucket: info.Bucket, ObjectKey: info.Key, Etag: info.ETag,
 		ContentSha256: sum, SizeBytes: info.Size, RepeatsFileID: pgtype.Int8{Int64: repeats, Valid: true},
 		EventRef: info.Event, EventTime: timestamptz(info.EventTime), StartedAt: timestamptz(start),

@@ -149,7 +149,7 @@ type backfill struct {
 // run loads the objects not settled before, parallel at a time. The ledger is read for all
 // of them first: a dry run's one connection serves one statement at a time.
 func (b *backfill) run(ctx context.Context, objects []*etl.S3Object, parallel int) error {
-	q := db.New(b.conn())
+	q := db.New(b.loader.Conn())
 	var todo []*etl.S3Object
 	for _, o := range objects {
 		info := o.Info()
@@ -189,23 +189,9 @@ func (b *backfill) run(ctx context.Context, objects []*etl.S3Object, parallel in
 // statusSettled counts an object version loaded or refused before: not read again.
 const statusSettled = "already_settled"
 
-func (b *backfill) conn() db.DBTX {
-	if b.loader.DryRun != nil {
-		return b.loader.DryRun
-	}
-	return b.pool
-}
-
 // load loads one object as `load` does: within the retry budget, a failure recorded.
 func (b *backfill) load(ctx context.Context, o *etl.S3Object) {
-	bar := newProgressBar(b.stderr, o.Info().Name(), o.Info().Size)
-	start := time.Now()
-	res, err := b.budget.Run(ctx, o.Info().Name(), func() (etl.Result, error) { return b.loader.Load(ctx, o, bar.update) })
-	var gaveUp *etl.GaveUp
-	if errors.As(err, &gaveUp) {
-		res, err = b.loader.RecordFailure(ctx, o, start, gaveUp)
-	}
-	bar.finish()
+	res, err := loadSource(ctx, b.loader, b.budget, o, b.stderr)
 	if err != nil {
 		res.File, res.Status, res.Error = o.Info().Name(), etl.StatusFailed, err.Error()
 	}
@@ -241,7 +227,7 @@ func (b *backfill) finish(ctx context.Context, dry pgx.Tx) error {
 	if b.sum.After, err = totals(ctx, b.pool, dry); err != nil {
 		return fmt.Errorf("backfill: totals after: %w", err)
 	}
-	days, err := db.New(b.conn()).DaysOfFiles(ctx, b.loaded)
+	days, err := db.New(b.loader.Conn()).DaysOfFiles(ctx, b.loaded)
 	if err != nil {
 		return fmt.Errorf("backfill: days affected: %w", err)
 	}

@@ -90,6 +90,11 @@ func loadOne(ctx context.Context, loader *etl.Loader, budget etl.RetryBudget, s3
 	if err != nil {
 		return etl.Result{}, err
 	}
+	return loadSource(ctx, loader, budget, src, stderr)
+}
+
+// loadSource is loadOne of a source at hand (an object a listing found).
+func loadSource(ctx context.Context, loader *etl.Loader, budget etl.RetryBudget, src etl.Source, stderr io.Writer) (etl.Result, error) {
 	bar := newProgressBar(stderr, src.Info().Name(), src.Info().Size)
 	defer bar.finish()
 	start := time.Now()
