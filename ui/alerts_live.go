@@ -3,6 +3,7 @@ package ui
 import (
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
@@ -59,11 +60,19 @@ func notificationPermission() string {
 	return n.Get("permission").String()
 }
 
+// notifying makes notifications show one at a time, in the order heard: Chromium may lose
+// one of two shown at once (a recovery and another rule's firing, from the same file).
+var notifying sync.Mutex
+
+// notifyWait bounds the wait for the browser to show a notification.
+const notifyWait = 10 * time.Second
+
 // notify shows a system notification of a firing or a recovery through the service
 // worker, which shows it also while the tab is in the background, when the person allowed
 // notifications. One notification per rule (its tag): a recovery replaces the firing's, and
 // the same event heard by several tabs shows once. It stays until dismissed; clicking it
-// opens the alerts page.
+// opens the alerts page. It returns once the browser has shown it (or failed to); it must
+// not run on the browser's event loop.
 func notify(e api.AlertEvent) {
 	if notificationPermission() != "granted" {
 		return
@@ -82,16 +91,30 @@ func notify(e api.AlertEvent) {
 		// The service worker's click handler (go-app's) opens data.goapp.path.
 		"data": map[string]any{"goapp": map[string]any{"path": "/alerts", "actions": []any{}}, "event": e.ID},
 	}
+	notifying.Lock()
+	defer notifying.Unlock()
 	sw := app.Window().Get("navigator").Get("serviceWorker")
 	if !sw.Truthy() {
 		app.Window().Get("Notification").New(title, options)
 		return
 	}
-	var show app.Func
-	show = app.FuncOf(func(_ app.Value, args []app.Value) any {
-		defer show.Release()
-		args[0].Call("showNotification", title, options)
+	done := make(chan struct{})
+	show := app.FuncOf(func(_ app.Value, args []app.Value) any {
+		return args[0].Call("showNotification", title, options) // the promise the chain waits for
+	})
+	var settled app.Func // released by itself: after a timeout, the browser may still call it
+	settled = app.FuncOf(func(_ app.Value, args []app.Value) any {
+		if len(args) > 0 && args[0].Truthy() && args[0].Get("message").Truthy() {
+			app.Logf("salespulse: showing the notification %q failed: %s", title, args[0].Get("message").String())
+		}
+		close(done)
+		show.Release()
+		settled.Release()
 		return nil
 	})
-	sw.Get("ready").Call("then", show)
+	sw.Get("ready").Call("then", show).Call("then", settled, settled)
+	select {
+	case <-done:
+	case <-time.After(notifyWait):
+	}
 }
