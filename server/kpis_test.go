@@ -1,7 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -114,5 +117,33 @@ func TestErrorsAreJSON(t *testing.T) {
 		if code != c.status || e.Error.Code != c.code {
 			t.Errorf("%s %s: %d %+v, want %d %s", c.method, c.path, code, e, c.status, c.code)
 		}
+	}
+}
+
+// TestPageFigures: a page's figures are the API's, under the API's token.
+func TestPageFigures(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{APIToken: "s3cret"})
+	truth := oracle.FixtureInputs(t)
+	f := api.Filter{Category: "Technology"}
+	page := func(target string) ([]byte, error) {
+		return srv.PageFigures(httptest.NewRequest(http.MethodGet, target, nil), f)
+	}
+	if _, err := page("/"); err == nil {
+		t.Error("figures for a page without the token")
+	}
+	if _, err := page("/?token=nope"); err == nil {
+		t.Error("figures for a page with a wrong token")
+	}
+	body, err := page("/?token=s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap api.Snapshot
+	if err := json.Unmarshal(body, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if diffs := truth.Check(&snap, f); len(diffs) > 0 {
+		t.Error(strings.Join(diffs, "\n"))
 	}
 }

@@ -61,19 +61,14 @@ func (s *Server) handleKPIs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q, err := parseFilter(f)
-	if err != nil {
-		return err
-	}
-	if !s.ready() {
+	body, err := s.snapshotBody(r.Context(), f)
+	if err == errNotReady {
 		w.Header().Set("Retry-After", "2")
-		return errNotReady
 	}
-	e, err := s.cache.get(r.Context(), q, 0)
 	if err != nil {
 		return err
 	}
-	writeRaw(w, http.StatusOK, e.body)
+	writeRaw(w, http.StatusOK, body)
 	return nil
 }
 

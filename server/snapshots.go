@@ -27,6 +27,32 @@ func (s *Server) computeSnapshot(ctx context.Context, q query) (*kpi.View, error
 	return v, nil
 }
 
+// snapshotBody is the JSON of the snapshot of f, from the cache when it is there.
+func (s *Server) snapshotBody(ctx context.Context, f api.Filter) ([]byte, error) {
+	q, err := parseFilter(f)
+	if err != nil {
+		return nil, err
+	}
+	if !s.ready() {
+		return nil, errNotReady
+	}
+	e, err := s.cache.get(ctx, q, 0)
+	if err != nil {
+		return nil, err
+	}
+	return e.body, nil
+}
+
+// PageFigures is what GET /api/kpis answers for f to the page request r. The dashboard
+// writes it into the page of a first visit, so that the figures show before the app runs.
+// The API's rules apply: its token, when one is set (a page carries it as ?token=).
+func (s *Server) PageFigures(r *http.Request, f api.Filter) ([]byte, error) {
+	if !s.authorized(r, false) {
+		return nil, unauthorized()
+	}
+	return s.snapshotBody(r.Context(), f)
+}
+
 // errNotReady answers while the engine is still reading the sales at start.
 var errNotReady = &apiError{http.StatusServiceUnavailable, api.Error{Code: api.CodeUnavailable,
 	Message: "the server is still reading the sales; try again in a few seconds"}}

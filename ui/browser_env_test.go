@@ -82,8 +82,9 @@ func newEnv(t *testing.T, configure ...func(*server.Config)) *env {
 	}
 	e := &env{t: t, s3: s3c, bucket: devstack.DefaultBucket,
 		loader: &etl.Loader{Pool: testDB.Pool, MaxRejectRatio: 0.5, Log: quietLog()}}
+	figures := func(r *http.Request, f api.Filter) ([]byte, error) { return e.srv.PageFigures(r, f) }
 	cfg := server.Config{
-		Addr: "127.0.0.1:0", Pool: testDB.Pool, UI: ui.Handler("test"), Log: quietLog(),
+		Addr: "127.0.0.1:0", Pool: testDB.Pool, UI: ui.Handler("test", figures), Log: quietLog(),
 		S3: s3c, Bucket: e.bucket,
 	}
 	for _, c := range configure {

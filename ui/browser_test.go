@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -40,6 +41,7 @@ func TestBrowser(t *testing.T) {
 	fixtures := e.loadFixtures()
 
 	t.Run("cards equal the API", func(t *testing.T) { e.t = t; testCards(e) })
+	t.Run("a first visit paints the server's figures before the app runs", func(t *testing.T) { e.t = t; testServedFigures(e) })
 	t.Run("service worker caches the app", func(t *testing.T) { e.t = t; testServiceWorker(e) })
 	t.Run("filters come from and go to the URL", func(t *testing.T) { e.t = t; testFilters(e) })
 	t.Run("charts and CSV export", func(t *testing.T) { e.t = t; testCharts(e) })
@@ -72,6 +74,55 @@ func testCards(e *env) {
 	if !strings.HasPrefix(asOf, "as of "+filepath.Base(want.LastFile)+", ") || !strings.HasSuffix(asOf, " ago") {
 		e.t.Errorf("freshness says %q, want as of %s, N s ago", asOf, filepath.Base(want.LastFile))
 	}
+}
+
+// testServedFigures: a navigation that reaches the server (a first visit: no service worker
+// answers it) comes with the view's figures, and the page paints them by itself: with
+// app.wasm never arriving, the cards show the API's figures of the view, live, with its
+// window, and the loading screen is gone.
+func testServedFigures(e *env) {
+	call := func(f func(ctx context.Context, t *chromedp.Target) error) { e.do(chromedp.Func(f)) }
+	block := func(patterns ...string) {
+		call(func(ctx context.Context, t *chromedp.Target) error {
+			var p []*network.BlockPattern
+			for _, u := range patterns {
+				p = append(p, &network.BlockPattern{URLPattern: u, Block: true})
+			}
+			_, err := cdp.Call(ctx, t, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: p})
+			return err
+		})
+	}
+	bypass := func(on bool) {
+		call(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, network.SetBypassServiceWorker, network.SetBypassServiceWorkerParams{Bypass: on})
+			return err
+		})
+	}
+	bypass(true)
+	block("*://*:*/web/app.wasm")
+	defer func() { // the page as the next tests expect it: the app running, in the worker's control
+		block()
+		bypass(false)
+		e.open("/")
+		e.waitState("live")
+		e.waitJS("the service worker in control", `navigator.serviceWorker.controller !== null`, 20*time.Second)
+	}()
+	e.open("/?range=30d&channel=Online+Store")
+	e.waitJS("the served figures", `document.querySelector("#dashboard")?.dataset.state === "live"`, 10*time.Second)
+	latest, _ := time.Parse(time.DateOnly, e.kpis(api.Filter{}).DataRange.To)
+	f := api.Filter{From: latest.AddDate(0, 0, -29).Format(time.DateOnly), To: latest.Format(time.DateOnly), Channel: "Online Store"}
+	want := e.kpis(f)
+	checkCards(e, e.cards(), want.Totals)
+	if got, label := eval[string](e, `document.querySelector("#window").textContent`), want.Window.From+" → "+want.Window.To+" · 30 days"; got != label {
+		e.t.Errorf("window %q, want %q", got, label)
+	}
+	if loader := eval[string](e, `getComputedStyle(document.querySelector("#app-wasm-loader")).display`); loader != "none" {
+		e.t.Errorf("the loading screen shows (display %q) over the figures", loader)
+	}
+	if n := eval[int](e, `document.querySelectorAll(".chart-card").length`); n != 0 {
+		e.t.Errorf("%d charts: the app ran, app.wasm was not blocked", n)
+	}
+	e.screenshot("served-figures-before-the-app-desktop-light")
 }
 
 // checkCards compares every card with the API's totals, formatted independently here.

@@ -1,12 +1,18 @@
 package ui
 
 import (
+	"encoding/json"
+	"strconv"
+
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"salespulse/server/api"
 )
 
 // On a first visit nothing is stored, and the figures wait for the WebAssembly: its
 // download, compilation and start, then a WebSocket handshake and the server's answer.
-// Two things in the page's head shorten that:
+// The page of a navigation usually comes with its figures (served.go): the app starts from
+// them (adoptServed). Otherwise two things in the page's head shorten the wait:
 //   - app.wasm is preloaded, so its download starts with the page rather than once the
 //     scripts that ask for it have run (paintScript, when it has nothing to paint);
 //   - the view's snapshot is asked for at once over the REST API (firstFetchScript), so
@@ -32,4 +38,27 @@ func firstSnapshot() string {
 	defer got.Release()
 	p.Call("then", got)
 	return <-text
+}
+
+// adoptServed puts on screen, before any page is drawn, the snapshot the page was served
+// with, if any: the cards the page's first script painted from it then stay, and the
+// app's first drawing shows the same figures. It is stored as the socket's message would be.
+func (l *liveClient) adoptServed() {
+	rec := app.Window().Get("salespulseServed")
+	if !rec.Truthy() {
+		return
+	}
+	app.Window().Set("salespulseServed", app.Undefined()) // for this page load only
+	text := app.Window().Get("JSON").Call("stringify", rec.Get("snapshot")).String()
+	var s api.Snapshot
+	if err := json.Unmarshal([]byte(text), &s); err != nil {
+		return
+	}
+	key := rec.Get("key").String()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := s.DataRange
+	l.dataRange = &r
+	l.publishLocked(shown{View: key, Snapshot: s, Has: true})
+	saveSnapshot(key, `{"type":"snapshot","seq":`+strconv.FormatUint(s.Seq, 10)+`,"data":`+text+`}`)
 }

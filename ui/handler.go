@@ -22,6 +22,10 @@ import (
 //go:embed web
 var web embed.FS
 
+// themeScript applies a remembered choice before the first paint, so a dark-mode user never
+// sees a white flash while the WebAssembly loads. CSS does the same for the system setting.
+const themeScript = `<script>try{var t=localStorage.getItem("` + themeKey + `");if(t)document.documentElement.dataset.theme=t}catch(e){}</script>`
+
 // Handler serves the dashboard: the pages (pre-rendered on the server, then run by app.wasm
 // in the browser), the web app manifest, the service worker, and the static files under
 // /web, all from inside the binary, through go-app's handler. Any other path, a missing
@@ -32,17 +36,15 @@ var web embed.FS
 // uses to notice updates, adds a hash of the embedded assets: fixed for a given binary, so
 // a restart does not make every browser download the app again, yet different whenever the
 // assets change, even between two builds of the same commit.
-// themeScript applies a remembered choice before the first paint, so a dark-mode user never
-// sees a white flash while the WebAssembly loads. CSS does the same for the system setting.
-const themeScript = `<script>try{var t=localStorage.getItem("` + themeKey + `");if(t)document.documentElement.dataset.theme=t}catch(e){}</script>`
-
-func Handler(version string) http.Handler {
+//
+// figures gives a first visit's page its figures (served.go); nil: pages come without.
+func Handler(version string, figures Figures) http.Handler {
 	files, err := fs.Sub(web, "web")
 	if err != nil {
 		panic("ui: " + err.Error()) // the embedded folder is always there
 	}
 	static := newStaticFiles(files)
-	h := &handler{}
+	h := &handler{figures: figures}
 	static.notFound = h.notFound
 	h.app = &app.Handler{
 		Name:        "salespulse",
@@ -77,12 +79,17 @@ func Handler(version string) http.Handler {
 // handler is go-app's handler with the status of the not-found page set to 404 (go-app
 // sends every page it renders with 200).
 type handler struct {
-	app *app.Handler
+	app     *app.Handler
+	figures Figures
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, page := pages[r.URL.Path]; !page {
 		w = &notFoundStatus{ResponseWriter: w}
+	}
+	if rec, ok := h.servedFigures(r); ok {
+		h.serveWithFigures(w, r, rec)
+		return
 	}
 	h.app.ServeHTTP(w, r)
 }

@@ -38,7 +38,7 @@ func body(t *testing.T, res *http.Response) []byte {
 }
 
 func TestManifest(t *testing.T) {
-	h := ui.Handler("test")
+	h := ui.Handler("test", nil)
 	var m struct {
 		Name        string `json:"name"`
 		ShortName   string `json:"short_name"`
@@ -70,7 +70,7 @@ func TestManifest(t *testing.T) {
 }
 
 func TestIcons(t *testing.T) {
-	h := ui.Handler("test")
+	h := ui.Handler("test", nil)
 	for path, size := range map[string]int{"/web/icon-192.png": 192, "/web/icon-512.png": 512, "/web/icon-maskable-512.png": 512} {
 		res := get(t, h, path)
 		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
@@ -96,7 +96,7 @@ func TestIcons(t *testing.T) {
 }
 
 func TestWasmCompressed(t *testing.T) {
-	h := ui.Handler("test")
+	h := ui.Handler("test", nil)
 	raw := get(t, h, "/web/app.wasm")
 	if raw.StatusCode != http.StatusOK {
 		t.Fatalf("app.wasm: %s: run make web (make test does) before go test", raw.Status)
@@ -141,7 +141,7 @@ func TestWasmCompressed(t *testing.T) {
 }
 
 func TestPageAndWorker(t *testing.T) {
-	h := ui.Handler("v1.2.3")
+	h := ui.Handler("v1.2.3", nil)
 	page := get(t, h, "/")
 	html := string(body(t, page))
 	etag := page.Header.Get("ETag")
@@ -175,7 +175,7 @@ func TestPageAndWorker(t *testing.T) {
 	}
 
 	// The version is fixed by the binary, not by the start.
-	if again := get(t, ui.Handler("v1.2.3"), "/").Header.Get("ETag"); again != etag {
+	if again := get(t, ui.Handler("v1.2.3", nil), "/").Header.Get("ETag"); again != etag {
 		t.Errorf("a second handler has version %s, the first %s", again, etag)
 	}
 }
@@ -183,7 +183,7 @@ func TestPageAndWorker(t *testing.T) {
 // TestNotFoundPage: a path that is no page, a missing file under /web/ included, gets the
 // dashboard's own not-found page with status 404; the pages and assets keep their 200.
 func TestNotFoundPage(t *testing.T) {
-	h := ui.Handler("test")
+	h := ui.Handler("test", nil)
 	for _, path := range []string{"/nope", "/files/12", "/files/", "/dashboard?range=7d", "/web/nothing.js", "/web/"} {
 		res := get(t, h, path)
 		html := string(body(t, res))

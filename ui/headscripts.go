@@ -9,7 +9,7 @@ package ui
 // promise of its text, "" when there is none (any error: the app then waits for its
 // WebSocket, which reports errors).
 const firstFetchScript = `<script>(function(){try{
-if(location.pathname!=="/")return;
+if(location.pathname!=="/"||window.salespulseServed)return;
 var q=new URLSearchParams(location.search),range=q.get("range");
 if(range&&range!=="all")return;
 var f=new URLSearchParams();
@@ -19,13 +19,14 @@ if(t)h.Authorization="Bearer "+t;
 window.salespulseFirst=fetch("/api/kpis?"+f,{headers:h}).then(function(r){return r.ok?r.text():""}).catch(function(){return ""});
 }catch(e){}})()</script>`
 
-// paintScript draws the stored paint record of the view in the URL, if any, once the page
-// is parsed (before the deferred scripts run), unless the app was first. Without one (a
-// first visit, another page) it preloads app.wasm instead, so that its download starts with
-// the page rather than once the scripts that ask for it have run; the app's own fetch then
-// takes the preloaded response (same URL, mode and credentials). With one, the preload
-// would only slow the painting down, the app coming from the service worker's cache; the URL's query is
-// the view's key, as the app keeps it canonical. It also defines salespulseSavePaint, which
+// paintScript draws the figures the page was served with (served.go), else the stored paint
+// record of the view in the URL, if any, once the page is parsed (before the deferred
+// scripts run), unless the app was first. Without a stored record (a first visit, another
+// page) it also preloads app.wasm, so that its download starts with the page rather than
+// once the scripts that ask for it have run; the app's own fetch then takes the preloaded
+// response (same URL, mode and credentials). With one, the preload would only slow the
+// painting down, the app coming from the service worker's cache; the URL's query is the
+// view's key, as the app keeps it canonical. It also defines salespulseSavePaint, which
 // copies the filter bar and cards, with the state of their fields (which the DOM keeps as
 // properties, not attributes), and without a tapped card's exact figure or a form message.
 const paintScript = `<script>(function(){try{
@@ -42,21 +43,24 @@ var kc=k.cloneNode(true);
 kc.querySelectorAll(".exact").forEach(function(e){e.classList.remove("exact")});
 localStorage.setItem(prefix+key,JSON.stringify({filters:fc.outerHTML,cards:kc.outerHTML}));
 }catch(e){}};
-var p=location.pathname==="/"&&localStorage.getItem(prefix+location.search.slice(1));
+var e=document.getElementById("` + servedID + `"),s=window.salespulseServed=e?JSON.parse(e.textContent):undefined,p=location.pathname==="/"&&localStorage.getItem(prefix+location.search.slice(1));
 if(!p){
 var l=document.createElement("link");
 l.rel="preload";l.href="/web/app.wasm";l.as="fetch";l.type="application/wasm";l.crossOrigin="anonymous";
 document.head.appendChild(l);
-return}
-p=JSON.parse(p);
+if(!s)return}
+p=s?null:JSON.parse(p);
 var draw=function(){
 var d=document.getElementById("dashboard");
 if(!d)return;
 document.removeEventListener("readystatechange",draw);
-var f=d.querySelector(".filters"),k=d.querySelector(".kpis");
+var f=d.querySelector(".filters"),k=d.querySelector(".kpis"),w=d.querySelector("#window");
 if(d.dataset.state!=="empty"||!f||!k)return;
-f.outerHTML=p.filters;k.outerHTML=p.cards;
-d.dataset.state="cached";d.classList.replace("state-empty","state-cached");
+var state="cached",n=d.querySelector("#notice");
+if(n)n.remove();
+if(s){k.outerHTML=s.cards;if(w)w.textContent=s.window;state="live"}
+else{f.outerHTML=p.filters;k.outerHTML=p.cards}
+d.dataset.state=state;d.classList.replace("state-empty","state-"+state);
 document.documentElement.classList.add("painted");
 };
 document.addEventListener("readystatechange",draw);

@@ -72,7 +72,8 @@ func (l *liveClient) setView(v view) {
 	l.view = v
 	// Connect first: the handshake then runs while the stored figures are drawn.
 	started := l.startLocked()
-	if changed {
+	// The server's figures of this view may be on screen already (adoptServed).
+	if changed && (!l.shown.Has || l.shown.Cached || l.shown.View != v.key()) {
 		if cached, ok := loadSnapshot(v.key()); ok {
 			if l.dataRange == nil {
 				r := cached.DataRange

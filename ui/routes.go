@@ -31,4 +31,7 @@ func Routes() {
 	app.RouteWithRegexp("^/", newNotFoundPage) // go-app tries the exact paths first
 	app.Handle(actionView, handleView)
 	app.Handle(actionWake, handleWake)
+	if app.IsClient {
+		live.adoptServed()
+	}
 }

@@ -196,7 +196,7 @@ func (d *demo) open(ctx context.Context) error {
 		})
 	}
 	if p["serve"] {
-		d.srv = server.New(serverConfig(d.cfg, d.pool, d.s3, d.log))
+		d.srv = newServer(d.cfg, d.pool, d.s3, d.log)
 		if err := d.srv.Open(); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"salespulse/etl"
 	"salespulse/schema"
 	"salespulse/server"
+	"salespulse/server/api"
 	"salespulse/ui"
 )
 
@@ -79,7 +80,7 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 			return err
 		}
 	}
-	srv := server.New(serverConfig(cfg, pool, s3c, log))
+	srv := newServer(cfg, pool, s3c, log)
 	if err := srv.Open(); err != nil {
 		return err
 	}
@@ -95,17 +96,21 @@ func runServe(ctx context.Context, cfg Config, args []string, stdout, stderr io.
 	return nil
 }
 
-// serverConfig is the server's part of the settings, for serve and demo.
-func serverConfig(cfg Config, pool *pgxpool.Pool, s3c *s3.Client, log *slog.Logger) server.Config {
-	return server.Config{
+// newServer is the server of serve and demo, with its part of the settings. Its dashboard
+// writes a first visit's figures into the page, from the server's snapshots.
+func newServer(cfg Config, pool *pgxpool.Pool, s3c *s3.Client, log *slog.Logger) *server.Server {
+	var srv *server.Server
+	figures := func(r *http.Request, f api.Filter) ([]byte, error) { return srv.PageFigures(r, f) }
+	srv = server.New(server.Config{
 		Addr: cfg.HTTP.Addr, Pool: pool, APIToken: cfg.HTTP.APIToken,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins, AllowedHosts: cfg.HTTP.AllowedHosts,
-		UI: uiHandler(version), Log: log,
+		UI: uiHandler(version, figures), Log: log,
 		S3: s3c, Bucket: cfg.S3.Bucket, UploadMaxBytes: cfg.HTTP.UploadMaxBytes,
 		UploadTimeout: cfg.HTTP.UploadTimeout, UploadConcurrency: cfg.HTTP.UploadConcurrency,
 		MaxClients: cfg.HTTP.MaxClients,
 		Alerts:     server.AlertsConfig{Interval: cfg.HTTP.AlertInterval},
-	}
+	})
+	return srv
 }
 
 // runHealthcheck asks a running server whether it is alive (or ready), for container
@@ -145,9 +150,9 @@ func runHealthcheck(ctx context.Context, cfg Config, args []string, stdout, stde
 // uiHandler serves the dashboard: every path the API does not. The pages, the service
 // worker, the manifest and the assets (app.wasm and echarts.min.js included, built by
 // make web) all come from inside the binary.
-func uiHandler(version string) http.Handler {
+func uiHandler(version string, figures ui.Figures) http.Handler {
 	ui.Routes()
-	return ui.Handler(version)
+	return ui.Handler(version, figures)
 }
 
 // dashboardURL turns a listen address into a URL a browser can open: an unspecified host
