@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -40,7 +39,19 @@ type cached struct {
 	msg     []byte
 	body    []byte
 	figures []byte
+
+	framing sync.Once
 	frame   *websocket.PreparedMessage // msg, framed (and compressed) once per kind of connection
+}
+
+// framed is the message framed for the WebSocket clients, made when the first one needs it:
+// an answer to GET /api/kpis needs no frame.
+func (e *cached) framed() *websocket.PreparedMessage {
+	e.framing.Do(func() {
+		// Framing into memory, uncompressed, cannot fail.
+		e.frame, _ = websocket.NewPreparedMessage(websocket.TextMessage, e.msg)
+	})
+	return e.frame
 }
 
 func newSnapshotCache(compute func(context.Context, query) (*kpi.View, error), version func() uint64, timeout time.Duration, max int) *snapshotCache {
@@ -106,7 +117,7 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 	e.view, e.err = c.compute(ctx, q)
 	if e.err == nil {
 		e.snap, e.version = e.view.Snap, e.view.Version()
-		e.err = e.encode(e.snap.AppendFiguresJSON(nil))
+		e.encode(e.snap.AppendFiguresJSON)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -115,9 +126,10 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 	}
 }
 
-// encode writes the message, and the frame, around the figures' JSON.
-func (e *cached) encode(figures []byte) error {
-	b := make([]byte, 0, len(figures)+2048)
+// encode writes the message around the figures' JSON, which figures appends, into one
+// buffer sized for the snapshot: growing it would copy it several times.
+func (e *cached) encode(figures func([]byte) []byte) {
+	b := make([]byte, 0, encodedSize(e.snap))
 	b = append(b, `{"type":"`+api.TypeSnapshot+`","seq":`...)
 	b = strconv.AppendUint(b, e.snap.Seq, 10)
 	b = append(b, `,"data":`...)
@@ -125,7 +137,7 @@ func (e *cached) encode(figures []byte) error {
 	b = e.snap.AppendHeadJSON(b)
 	b = append(b, ',')
 	figuresAt := len(b)
-	b = append(b, figures...)
+	b = figures(b)
 	figuresEnd := len(b)
 	b = append(b, `,"options":`...)
 	b = api.AppendOptionsJSON(b, &e.snap.Options)
@@ -133,12 +145,20 @@ func (e *cached) encode(figures []byte) error {
 	bodyEnd := len(b)
 	e.msg = append(b, '}')
 	e.body, e.figures = e.msg[bodyAt:bodyEnd], e.msg[figuresAt:figuresEnd]
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, e.msg)
-	if err != nil {
-		return fmt.Errorf("snapshot frame: %w", err)
+}
+
+// encodedSize is about the length of a snapshot's message, from the bytes its parts take at
+// most as a rule; a few more only cost one copy.
+func encodedSize(s *api.Snapshot) int {
+	n := 2048 + 96*len(s.Trend) + 80*(len(s.CategoryTrend)+len(s.ChannelDaily))
+	n += 160 * (len(s.TopReps) + len(s.TopProducts.ByQuantity) + len(s.TopProducts.BySales))
+	n += 96 * (len(s.ByCategory) + len(s.ByRegion) + len(s.ByChannel) + len(s.ByPaymentStatus))
+	for _, o := range [][]string{s.Options.Categories, s.Options.Regions, s.Options.Channels} {
+		for _, v := range o {
+			n += len(v) + 3
+		}
 	}
-	e.frame = pm
-	return nil
+	return n
 }
 
 // peek is the finished entry of a filter, if there is one.
@@ -157,13 +177,11 @@ func (c *snapshotCache) peek(key string) *cached {
 func (c *snapshotCache) adopt(key string, old *cached, v *kpi.View) (*cached, error) {
 	e := &cached{ready: make(chan struct{}), version: v.Version(), view: v, snap: v.Snap}
 	defer close(e.ready)
-	figures := old.figures
-	if v.How != kpi.Untouched {
-		figures = v.Snap.AppendFiguresJSON(nil)
+	figures := v.Snap.AppendFiguresJSON
+	if v.How == kpi.Untouched {
+		figures = func(b []byte) []byte { return append(b, old.figures...) }
 	}
-	if err := e.encode(figures); err != nil {
-		return nil, err
-	}
+	e.encode(figures)
 	c.mu.Lock()
 	c.entries[key] = e
 	c.mu.Unlock()

@@ -135,7 +135,7 @@ func (h *hub) deliverLocked(c *client, key string, e *cached, noticed time.Time)
 	if c.gone || c.key != key || e.snap.Seq <= c.lastSeq {
 		return
 	}
-	if !h.enqueueLocked(c, frame{snapshot: e.frame, noticed: noticed}) {
+	if !h.enqueueLocked(c, frame{snapshot: e.framed(), noticed: noticed}) {
 		return
 	}
 	c.lastSeq = e.snap.Seq

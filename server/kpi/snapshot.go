@@ -336,7 +336,9 @@ func bucket(d Day, grain string) Day {
 // trendPoints are one point per sale date of the window that has matching sales.
 func (f *figures) trendPoints() {
 	mb, single := f.v.member()
-	for _, d := range f.e.daysIn(f.v.from, f.v.to) {
+	days := f.e.daysIn(f.v.from, f.v.to)
+	f.trend = slices.Grow(f.trend, len(days))
+	for _, d := range days {
 		ds := f.e.days[d]
 		var m measures
 		if single {
