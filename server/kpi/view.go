@@ -95,10 +95,15 @@ func (r ranking) names(products, reps []string) []string {
 	return products
 }
 
-// order is the ranking's order: largest value first, ties by name in byte order.
+// order is the ranking's order: largest value first, ties by name in byte order. The names
+// are compared only on a tie (cmp.Or would compare them every time): a view of a large
+// catalogue puts each of thousands of products through it.
 func (r ranking) order(names []string) func(a, b keptEntry) int {
 	return func(a, b keptEntry) int {
-		return cmp.Or(cmp.Compare(r.value(&b), r.value(&a)), strings.Compare(names[a.id], names[b.id]))
+		if c := cmp.Compare(r.value(&b), r.value(&a)); c != 0 {
+			return c
+		}
+		return strings.Compare(names[a.id], names[b.id])
 	}
 }
 
