@@ -30,15 +30,7 @@ func TestLoadCompressed(t *testing.T) {
 	gz := csv + ".gz"
 	plainSize, gzSize := fileSize(t, csv), fileSize(t, gz)
 	load := func(path string) (time.Duration, int64) {
-		url := freshDB(t, "bench_gz")
-		if m := bin.Run(t, []string{"DATABASE_URL=" + url}, "migrate"); m.Code != 0 {
-			t.Fatalf("migrate: %s", m.Stderr)
-		}
-		psql(t, url, "-c", "CHECKPOINT")
-		took, rss, out := timed(t, []string{"DATABASE_URL=" + url}, bin.Path, "load", "--json", path)
-		if !strings.Contains(out, `"status":"loaded"`) || !strings.Contains(out, fmt.Sprintf(`"rows_loaded":%d`, rows)) {
-			t.Fatalf("load %s: %s", path, out)
-		}
+		took, rss, out := timedLoad(t, "bench_gz", path, rows)
 		if strings.HasSuffix(path, ".gz") != strings.Contains(out, `"compression":"gzip"`) {
 			t.Fatalf("load %s did not say how it was compressed: %s", path, out)
 		}

@@ -77,6 +77,29 @@ func freshDB(t testing.TB, name string) string {
 	return dbURL(t, name)
 }
 
+// migratedDB is a fresh database with the schema, migrated by the binary; it returns its URL.
+func migratedDB(t testing.TB, name string) string {
+	t.Helper()
+	url := freshDB(t, name)
+	if m := bin.Run(t, []string{"DATABASE_URL=" + url}, "migrate"); m.Code != 0 {
+		t.Fatalf("migrate: %s", m.Stderr)
+	}
+	return url
+}
+
+// timedLoad loads a file of rows rows into a fresh migrated database after a CHECKPOINT,
+// and returns the load's wall time, maximum resident set size and --json output.
+func timedLoad(t testing.TB, name, path string, rows int) (time.Duration, int64, string) {
+	t.Helper()
+	url := migratedDB(t, name)
+	psql(t, url, "-c", "CHECKPOINT")
+	took, rss, out := timed(t, []string{"DATABASE_URL=" + url}, bin.Path, "load", "--json", path)
+	if !strings.Contains(out, `"status":"loaded"`) || !strings.Contains(out, fmt.Sprintf(`"rows_loaded":%d`, rows)) {
+		t.Fatalf("load %s: %s", path, out)
+	}
+	return took, rss, out
+}
+
 // psql runs a psql command against a database.
 func psql(t testing.TB, url string, args ...string) string {
 	t.Helper()

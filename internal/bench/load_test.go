@@ -73,15 +73,7 @@ func TestLoadMatrix(t *testing.T) {
 		var loads, copies []time.Duration
 		var rss int64
 		for r := range rounds {
-			url := freshDB(t, "bench_load")
-			if m := bin.Run(t, []string{"DATABASE_URL=" + url}, "migrate"); m.Code != 0 {
-				t.Fatalf("migrate: %s", m.Stderr)
-			}
-			psql(t, url, "-c", "CHECKPOINT")
-			took, maxrss, out := timed(t, []string{"DATABASE_URL=" + url}, bin.Path, "load", "--json", csv)
-			if !strings.Contains(out, `"status":"loaded"`) || !strings.Contains(out, fmt.Sprintf(`"rows_loaded":%d`, rows)) {
-				t.Fatalf("load: %s", out)
-			}
+			took, maxrss, _ := timedLoad(t, "bench_load", csv, rows)
 			loads, rss = append(loads, took), max(rss, maxrss)
 
 			ref := freshDB(t, "bench_copy")
@@ -136,10 +128,7 @@ func TestLoadMemoryIsFlat(t *testing.T) {
 			t.Fatalf("generate: %s", g.Stderr)
 		}
 		st, _ := os.Stat(csv)
-		url := freshDB(t, "bench_memory")
-		if m := bin.Run(t, []string{"DATABASE_URL=" + url}, "migrate"); m.Code != 0 {
-			t.Fatalf("migrate: %s", m.Stderr)
-		}
+		url := migratedDB(t, "bench_memory")
 		took, rss, out := timed(t, []string{"DATABASE_URL=" + url}, bin.Path, "load", "--json", csv)
 		if !strings.Contains(out, `"status":"loaded"`) {
 			t.Fatalf("load: %s", out)

@@ -45,10 +45,7 @@ func scaleDB(t testing.TB, c catalogue) (url string, sales int) {
 		return url, sales
 	}
 	t.Logf("building %s: %d sales over %d days, %s (once)", name, sales, days, c.name)
-	freshDB(t, name)
-	if m := bin.Run(t, []string{"DATABASE_URL=" + url}, "migrate"); m.Code != 0 {
-		t.Fatalf("migrate: %s", m.Stderr)
-	}
+	migratedDB(t, name)
 	dir := t.TempDir()
 	perDay := sales / days
 	start := time.Now()

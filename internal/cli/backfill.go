@@ -75,9 +75,6 @@ func runBackfill(ctx context.Context, cfg Config, args []string, stdout, stderr 
 	case *dryRun && *parallel > 1:
 		return &Error{Name: "--parallel", Reason: "a dry run loads one file at a time, in one transaction"}
 	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
 	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err

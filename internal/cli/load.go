@@ -36,9 +36,6 @@ func runLoad(ctx context.Context, cfg Config, args []string, stdout, stderr io.W
 		fs.Usage()
 		return exitError(2)
 	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
 	pool, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return err
