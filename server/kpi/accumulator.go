@@ -102,6 +102,18 @@ func (a *accumulator) addLists(l *lists) {
 	}
 }
 
+// addSums adds what another accumulator holds.
+func (a *accumulator) addSums(o *accumulator) {
+	for _, id := range o.products.touched {
+		t := &o.products.by[id]
+		a.products.add(id, t.orders, t.sales, t.extra)
+	}
+	for _, id := range o.reps.touched {
+		t := &o.reps.by[id]
+		a.reps.add(id, t.orders, t.sales, t.extra)
+	}
+}
+
 // lists are the sums touched, as period lists; the accumulator is reset.
 func (a *accumulator) lists() *lists {
 	return &lists{products: a.products.entries(), reps: a.reps.entries()}

@@ -38,7 +38,8 @@ func synthetic(e *Engine, n, days, products, reps int, start Day) {
 }
 
 // TestSnapshotLatencyAtScale (KPI_SCALE=1) builds 10 million sales in memory and times
-// uncached snapshots of the five views. It prints figures; it asserts none.
+// uncached snapshots of the five views (KPI_VIEW: one of them). It prints figures; it
+// asserts none.
 func TestSnapshotLatencyAtScale(t *testing.T) {
 	if os.Getenv("KPI_SCALE") == "" {
 		t.Skip("set KPI_SCALE=1 (and KPI_SALES, KPI_PRODUCTS, KPI_REPS) to run")
@@ -83,6 +84,9 @@ func TestSnapshotLatencyAtScale(t *testing.T) {
 		}},
 	}
 	for _, v := range views {
+		if only := os.Getenv("KPI_VIEW"); only != "" && only != v.name {
+			continue
+		}
 		var times []time.Duration
 		for i := range envInt("KPI_ROUNDS", 50) {
 			q := v.q(i)

@@ -91,7 +91,7 @@ func (e *Engine) sumWindow(v view, from, to Day) measures {
 			}
 		}
 	}
-	sp := split(from, to)
+	sp := split(e.cover(from, to))
 	for _, y := range sp.years {
 		add(e.years[y])
 	}

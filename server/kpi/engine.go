@@ -170,6 +170,15 @@ func New() *Engine {
 	}
 }
 
+// clear empties the state (the names numbered are kept: ids stay valid).
+func (e *Engine) clear() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.days, e.order, e.months, e.years = map[Day]*dayState{}, nil, map[month]*period{}, map[year]*period{}
+	e.sold, e.files, e.latest, e.rows = map[uint32]bool{}, map[int64]bool{}, File{}, 0
+	e.ver++
+}
+
 // Has reports whether the engine holds the sales of a file.
 func (e *Engine) Has(fileID int64) bool {
 	e.mu.RLock()
@@ -201,46 +210,6 @@ func (e *Engine) Sales() int64 {
 	defer e.mu.RUnlock()
 	return e.rows
 }
-
-// Delta is the sales of committed files, numbered for an engine and waiting to be added to
-// it. Build it with Engine.NewDelta, Add the sales, then Engine.Apply it.
-type Delta struct {
-	files []File
-	rows  []row
-	spare []row // the buffer the rows are sorted into
-	days  map[Day]bool
-}
-
-// row is a sale numbered for the engine.
-type row struct {
-	day           Day
-	combo         uint32
-	product, rep  uint32
-	status        Status
-	quantity      uint32
-	sales, profit int64
-}
-
-// NewDelta starts a delta for the files given.
-func (e *Engine) NewDelta(files ...File) *Delta {
-	return &Delta{files: files, days: map[Day]bool{}}
-}
-
-// Add numbers a sale into the delta (numbering takes the tables' own locks, not the engine's).
-func (e *Engine) Add(d *Delta, s Sale) {
-	c := combo{e.categories.id(s.Category), e.regions.id(s.Region), e.channels.id(s.Channel)}
-	d.rows = append(d.rows, row{
-		day: s.Day, combo: e.combos.id(c), product: e.products.id(s.Product), rep: e.reps.id(s.Rep),
-		status: s.Status, quantity: uint32(s.Quantity), sales: s.Sales, profit: s.Profit,
-	})
-	d.days[s.Day] = true
-}
-
-// Len is the number of sales in the delta.
-func (d *Delta) Len() int { return len(d.rows) }
-
-// Days are the sale dates the delta touches.
-func (d *Delta) Days() map[Day]bool { return d.days }
 
 // Footprint is what deltas did: the versions of the state before and after them, and their
 // sums per cell (sale date and combination). A view is brought up to date with it (Refresh):
@@ -286,9 +255,10 @@ func (f *Footprint) Merge(o Footprint) {
 func (f Footprint) Empty() bool { return f.from == f.to }
 
 // Apply adds a delta to the state, all at once: a snapshot computed meanwhile sees all of it
-// or none. Files already held are not counted again. It returns the cells it changed.
+// or none. Files already held are not counted again. It returns the cells it changed. The
+// delta's sums are prepared before the lock is taken, unless they already were.
 func (e *Engine) Apply(d *Delta) Footprint {
-	d.rows, d.spare = sortRows(d.rows, d.spare), d.rows
+	d.prepare(e)
 	combos := e.combos.all()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -298,27 +268,16 @@ func (e *Engine) Apply(d *Delta) Footprint {
 		}
 	}
 	fp := Footprint{from: e.ver, to: e.ver + 1, cells: map[Day]map[uint32]*cell{}}
-	for i := 0; i < len(d.rows); {
-		j := i + 1
-		for j < len(d.rows) && d.rows[j].day == d.rows[i].day && d.rows[j].combo == d.rows[i].combo {
-			j++
+	for i := range d.cells {
+		c := &d.cells[i]
+		e.addCell(c, combos[c.combo])
+		if fp.cells[c.day] == nil {
+			fp.cells[c.day] = map[uint32]*cell{}
 		}
-		added := e.addCell(d.rows[i:j], combos[d.rows[i].combo])
-		if fp.cells[d.rows[i].day] == nil {
-			fp.cells[d.rows[i].day] = map[uint32]*cell{}
-		}
-		fp.cells[d.rows[i].day][d.rows[i].combo] = added
-		i = j
+		fp.cells[c.day][c.combo] = &c.cell
 	}
-	// The member lists of each month the delta touches, and of its year, take the delta's.
-	for i := 0; i < len(d.rows); {
-		m := d.rows[i].day.month()
-		j := i + 1
-		for j < len(d.rows) && d.rows[j].day.month() == m {
-			j++
-		}
-		e.addLists(d.rows[i:j], m, combos)
-		i = j
+	for i := range d.lists {
+		e.addLists(&d.lists[i])
 	}
 	for _, f := range d.files {
 		e.files[f.ID] = true
@@ -331,62 +290,40 @@ func (e *Engine) Apply(d *Delta) Footprint {
 	return fp
 }
 
-// addCell adds the rows of one day and combination (sorted by product and rep), and returns
-// their sums as a cell of their own.
-func (e *Engine) addCell(rows []row, c combo) *cell {
-	day := rows[0].day
-	ds := e.days[day]
+// addCell adds a delta's sums of one day and combination to the state.
+func (e *Engine) addCell(dc *dayCell, c combo) {
+	ds := e.days[dc.day]
 	if ds == nil {
 		ds = &dayState{members: map[member]*measures{}}
-		e.days[day] = ds
-		i, _ := slices.BinarySearch(e.order, day)
-		e.order = slices.Insert(e.order, i, day)
+		e.days[dc.day] = ds
+		i, _ := slices.BinarySearch(e.order, dc.day)
+		e.order = slices.Insert(e.order, i, dc.day)
 	}
-	id := rows[0].combo
+	id := dc.combo
 	i, found := slices.BinarySearchFunc(ds.cells, id, func(c *cell, id uint32) int { return cmp.Compare(c.combo, id) })
 	if !found {
 		ds.cells = slices.Insert(ds.cells, i, &cell{combo: id})
 	}
 	ce := ds.cells[i]
 	e.sold[id] = true
-	var m measures
-	added := make([]item, 0, len(rows))
-	for _, r := range rows {
-		m.orders++
-		m.quantity += int64(r.quantity)
-		m.sales += r.sales
-		m.profit += r.profit
-		m.statusOrders[r.status]++
-		m.statusSales[r.status] += r.sales
-		if n := len(added) - 1; n >= 0 && added[n].product == r.product && added[n].rep == r.rep && fits(&added[n], 1, r.quantity) {
-			added[n].orders++
-			added[n].quantity += r.quantity
-			added[n].sales += r.sales
-			added[n].profit += r.profit
-			continue
-		}
-		added = append(added, item{product: r.product, rep: r.rep, orders: 1, quantity: r.quantity, sales: r.sales, profit: r.profit})
-	}
-	ce.items = mergeItems(ce.items, added)
-	ce.m.add(&m)
-	delta := &cell{combo: id, m: m, items: added}
+	ce.items = mergeItems(ce.items, dc.items)
+	ce.m.add(&dc.m)
 	for _, mb := range membersOf(c) {
 		t := ds.members[mb]
 		if t == nil {
 			t = &measures{}
 			ds.members[mb] = t
 		}
-		t.add(&m)
+		t.add(&dc.m)
 	}
-	for _, p := range []*period{e.period(day.month()), e.yearPeriod(day.year())} {
+	for _, p := range []*period{e.period(dc.day.month()), e.yearPeriod(dc.day.year())} {
 		t := p.combos[id]
 		if t == nil {
 			t = &measures{}
 			p.combos[id] = t
 		}
-		t.add(&m)
+		t.add(&dc.m)
 	}
-	return delta
 }
 
 // fits reports whether adding to an item's counts keeps them within 32 bits.
@@ -462,39 +399,18 @@ func (e *Engine) daysIn(from, to Day) []Day {
 	return e.order[i:j]
 }
 
-// addLists adds rows of one month to the product and representative lists of every
-// member they belong to, for the month and its year.
-func (e *Engine) addLists(rows []row, m month, combos []combo) {
-	// Rows come sorted by day and combination: each member's are whole runs of them.
-	type run struct{ from, to int }
-	byMember := map[member][]run{}
-	for i := 0; i < len(rows); {
-		j := i + 1
-		for j < len(rows) && rows[j].day == rows[i].day && rows[j].combo == rows[i].combo {
-			j++
-		}
-		for _, mb := range membersOf(combos[rows[i].combo]) {
-			byMember[mb] = append(byMember[mb], run{i, j})
-		}
-		i = j
-	}
-	a := getAccumulator(e.products.len(), e.reps.len())
-	defer putAccumulator(a)
-	mp, yp := e.period(m), e.yearPeriod(m.year())
-	for mb, runs := range byMember {
-		for _, rn := range runs {
-			for _, r := range rows[rn.from:rn.to] {
-				a.products.add(r.product, 1, r.sales, int64(r.quantity))
-				a.reps.add(r.rep, 1, r.sales, r.profit)
-			}
-		}
-		add := a.lists()
-		for _, p := range []*period{mp, yp} {
-			if l := p.members[mb]; l != nil {
-				l.products, l.reps = addEntries(l.products, add.products), addEntries(l.reps, add.reps)
-			} else { // a list of its own: lists are updated in place
-				p.members[mb] = &lists{products: slices.Clone(add.products), reps: slices.Clone(add.reps)}
-			}
+// addLists adds a delta's product and representative sums of one member and month to the
+// lists of the month and of its year.
+func (e *Engine) addLists(ml *memberLists) {
+	add := &ml.lists
+	for k, p := range []*period{e.period(ml.month), e.yearPeriod(ml.month.year())} {
+		switch l := p.members[ml.member]; {
+		case l != nil:
+			l.products, l.reps = addEntries(l.products, add.products), addEntries(l.reps, add.reps)
+		case k == 0:
+			p.members[ml.member] = &lists{products: add.products, reps: add.reps}
+		default: // a list of its own: lists are updated in place
+			p.members[ml.member] = &lists{products: slices.Clone(add.products), reps: slices.Clone(add.reps)}
 		}
 	}
 }

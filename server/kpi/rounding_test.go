@@ -1,6 +1,8 @@
 package kpi
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -60,5 +62,40 @@ func TestSplitCoversTheWindowOnce(t *testing.T) {
 				t.Fatalf("wholeMonths %d", len(whole))
 			}
 		}
+	}
+}
+
+// A covered window holds the same days with sales as the window asked, starts and ends
+// within reach of them, and reads the tail of a month or year without sales as whole.
+func TestCoverKeepsTheDaysWithSales(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	first := DayOf(time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC))
+	for round := range 200 {
+		e := New()
+		for d := first + Day(r.IntN(40)); d < first+800; d += Day(1 + r.IntN(1+round%20)) {
+			e.order = append(e.order, d)
+		}
+		held := func(from, to Day) []Day { return e.daysIn(from, to) }
+		for range 50 {
+			from := first - 400 + Day(r.IntN(1600))
+			to := from + Day(r.IntN(900))
+			cf, ct := e.cover(from, to)
+			if a, b := held(from, to), held(cf, ct); !slices.Equal(a, b) {
+				t.Fatalf("%v..%v covered as %v..%v: days %v, want %v", from, to, cf, ct, b, a)
+			}
+			if in := held(from, to); len(in) > 0 && (cf < in[0].year().first() || ct > in[len(in)-1].year().last()) {
+				t.Fatalf("%v..%v covered as %v..%v, beyond the years of its sales", from, to, cf, ct)
+			}
+		}
+	}
+	e := New()
+	for d := first; d <= first+729; d++ { // 2023-01-01 to 2024-12-30
+		e.order = append(e.order, d)
+	}
+	if sp := split(e.cover(first, first+729)); len(sp.years) != 2 || len(sp.months) != 0 || len(sp.days) != 0 {
+		t.Errorf("all time of two years but a day: %+v, want two whole years", sp)
+	}
+	if sp := split(e.cover(first+700, first+729)); len(sp.months) != 1 || len(sp.days) != 0 {
+		t.Errorf("the last 30 days: %+v, want December whole", sp)
 	}
 }

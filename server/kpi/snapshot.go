@@ -205,7 +205,7 @@ func (f *figures) compute() {
 		f.combos = f.e.combos.all()
 		f.byCat, f.byReg, f.byCh = map[uint32]*measures{}, map[uint32]*measures{}, map[uint32]*measures{}
 		f.catSeries, f.chSeries = map[seriesKey]*measures{}, map[seriesKey]*measures{}
-		sp := split(f.v.from, f.v.to)
+		sp := split(f.e.cover(f.v.from, f.v.to))
 		f.cube(sp)
 		f.trendPoints()
 		f.lists(sp)
@@ -361,7 +361,8 @@ func (f *figures) trendPoints() {
 
 // lists fills the top products and representatives: a single-dimension filter reads its
 // member's lists of whole years and months and the matching cells of the ragged days; a
-// filter of two or three dimensions reads every matching cell of the window.
+// filter of two or three dimensions reads every matching cell of the window. Cells holding
+// many items are summed by two goroutines, each into an accumulator of its own.
 func (f *figures) lists(sp span) {
 	a := getAccumulator(f.e.products.len(), f.e.reps.len())
 	defer putAccumulator(a)
@@ -384,18 +385,50 @@ func (f *figures) lists(sp span) {
 			}
 		}
 	}
+	var cells []*cell
+	items := 0
 	for _, r := range days {
 		for _, d := range f.e.daysIn(r[0], r[1]) {
 			for _, c := range f.e.days[d].cells {
 				if f.v.matches(f.combos[c.combo]) {
-					a.addItems(c.items)
+					cells = append(cells, c)
+					items += len(c.items)
 				}
 			}
 		}
 	}
+	if items < parallelItems {
+		for _, c := range cells {
+			a.addItems(c.items)
+		}
+	} else {
+		half, n := 0, 0 // the first cells that hold half the items
+		for half < len(cells) && 2*n < items {
+			n += len(cells[half].items)
+			half++
+		}
+		b := getAccumulator(f.e.products.len(), f.e.reps.len())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, c := range cells[half:] {
+				b.addItems(c.items)
+			}
+		}()
+		for _, c := range cells[:half] {
+			a.addItems(c.items)
+		}
+		<-done
+		a.addSums(b)
+		putAccumulator(b)
+	}
 	f.tops = keepTops(a, f.e.products.all(), f.e.reps.all())
 	f.tops.show(f.snap, f.e.products.all(), f.e.reps.all())
 }
+
+// parallelItems is the number of cell items from which a view sums them on two goroutines:
+// below it, starting one and merging its sums cost more than they save.
+const parallelItems = 1 << 15
 
 // slicesOf are the breakdown's entries, most sales first, ties by name.
 func slicesOf(m map[uint32]*measures, names []string) []api.Slice {

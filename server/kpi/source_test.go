@@ -192,3 +192,46 @@ func TestStreamedSalesReadBackExactly(t *testing.T) {
 		t.Errorf("fixtures: %d orders, %v sales, %d files", snap.Totals.Orders, snap.Totals.Sales, len(e.Files()))
 	}
 }
+
+// A read that fails midway leaves the engine empty, and the next attempt counts every sale
+// once.
+func TestFailedLoadLeavesTheEngineEmpty(t *testing.T) {
+	testDB.Reset(t)
+	ctx := context.Background()
+	for i, path := range oracle.Fixtures(t) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loadBytes(t, fmt.Sprintf("f%d.csv", i), data)
+	}
+	tx, err := testDB.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	files, err := engineFiles(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New()
+	defer func(rows int) { deltaRows = rows }(deltaRows)
+	deltaRows = 100 // some deltas are applied before the failure
+	err = e.load(ctx, tx, files, " WHERE CASE WHEN ctid > '(20,0)' THEN 1 / 0 = 1 ELSE true END")
+	if err == nil || !strings.Contains(err.Error(), "division by zero") {
+		t.Fatalf("a failing read: %v", err)
+	}
+	if e.Sales() != 0 || len(e.Files()) != 0 || e.Snapshot(Query{}).Totals.Orders != 0 {
+		t.Fatalf("after a failed read the engine holds %d sales of %d files", e.Sales(), len(e.Files()))
+	}
+	if err := e.Load(ctx, testDB.Pool); err != nil {
+		t.Fatal(err)
+	}
+	fresh := New()
+	if err := fresh.Load(ctx, testDB.Pool); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := fresh.Snapshot(Query{}), e.Snapshot(Query{}); !reflect.DeepEqual(a, b) || e.Sales() != 2663 {
+		t.Errorf("a new attempt holds %d sales; equal to a first one: %v", e.Sales(), reflect.DeepEqual(a, b))
+	}
+}

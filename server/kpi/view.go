@@ -121,8 +121,10 @@ func keepTops(a *accumulator, products, reps []string) tops {
 		for _, id := range s.touched {
 			tot := &s.by[id]
 			c := keptEntry{id, tot.orders, tot.sales, tot.extra}
-			if len(best) == keptLength+1 && order(c, best[keptLength]) >= 0 {
-				continue
+			if len(best) == keptLength+1 { // most are below the last kept: compare values first
+				if v, last := r.value(&c), r.value(&best[keptLength]); v < last || v == last && order(c, best[keptLength]) >= 0 {
+					continue
+				}
 			}
 			i, _ := slices.BinarySearchFunc(best, c, order)
 			best = slices.Insert(best, i, c)
