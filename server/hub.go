@@ -115,6 +115,7 @@ func (h *hub) filters() map[string]query {
 
 // broadcast hands a snapshot of filter key to every client watching it.
 func (h *hub) broadcast(key string, e *cached, noticed time.Time) {
+	e.framed() // framed before the lock that every push and connection takes
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.byFilter[key] {

@@ -217,6 +217,7 @@ func (e *Engine) Sales() int64 {
 type Footprint struct {
 	from, to uint64
 	cells    map[Day]map[uint32]*cell // the deltas' own cells
+	sums     *changeSums              // the change's product and rep sums, by the cells a view reads
 }
 
 // Merge adds the footprint of the deltas applied right after f's.
@@ -236,6 +237,7 @@ func (f *Footprint) Merge(o Footprint) {
 	if f.cells == nil {
 		return
 	}
+	f.sums = newChangeSums() // the cells change
 	for d, cs := range o.cells {
 		if f.cells[d] == nil {
 			f.cells[d] = map[uint32]*cell{}
@@ -267,7 +269,7 @@ func (e *Engine) Apply(d *Delta) Footprint {
 			return Footprint{from: e.ver, to: e.ver} // a file is applied whole or not at all; this delta repeats one
 		}
 	}
-	fp := Footprint{from: e.ver, to: e.ver + 1, cells: map[Day]map[uint32]*cell{}}
+	fp := Footprint{from: e.ver, to: e.ver + 1, cells: map[Day]map[uint32]*cell{}, sums: newChangeSums()}
 	for i := range d.cells {
 		c := &d.cells[i]
 		e.addCell(c, combos[c.combo])

@@ -2,8 +2,10 @@ package kpi
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strings"
+	"sync"
 
 	"salespulse/server/api"
 )
@@ -156,32 +158,44 @@ func (t *tops) show(s *api.Snapshot, products, reps []string) {
 	}
 }
 
-// fold adds a change's sums (per id) to a kept list; false when the list can no longer tell
-// its top TopN for sure.
-func (k *kept) fold(r ranking, add map[uint32]keptEntry, names []string) bool {
-	at := make(map[uint32]int, len(k.entries))
-	for i, e := range k.entries {
-		at[e.id] = i
-	}
+// fold adds a change's sums (sorted by id, one entry per id) to a kept list; false when the
+// list can no longer tell its top TopN for sure.
+func (k *kept) fold(r ranking, add []keptEntry, names []string) bool {
 	entries := slices.Clone(k.entries)
-	outside := make(map[uint32]int64, len(k.outside))
-	for id, v := range k.outside {
-		outside[id] = v
+	byID := make([]int32, len(entries)) // the entries' positions in id order, to merge with add
+	for i := range byID {
+		byID[i] = int32(i)
 	}
-	for id, d := range add {
-		switch i, ok := at[id]; {
-		case ok:
-			e := &entries[i]
+	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(entries[a].id, entries[b].id) })
+	outside, copied := k.outside, false
+	own := func() {
+		if !copied {
+			outside, copied = make(map[uint32]int64, len(k.outside)+1), true
+			for id, v := range k.outside {
+				outside[id] = v
+			}
+		}
+	}
+	j := 0
+	for _, d := range add {
+		for j < len(byID) && entries[byID[j]].id < d.id {
+			j++
+		}
+		switch {
+		case j < len(byID) && entries[byID[j]].id == d.id:
+			e := &entries[byID[j]]
 			e.orders, e.sales, e.extra = e.orders+d.orders, e.sales+d.sales, e.extra+d.extra
 		case k.complete:
 			entries = append(entries, d)
 		default:
-			outside[id] += r.value(&d) // it had at most base before
+			own()
+			outside[d.id] += r.value(&d) // it had at most base before
 		}
 	}
 	slices.SortFunc(entries, r.order(names))
 	complete := k.complete
 	if len(entries) > keptLength {
+		own()
 		for _, e := range entries[keptLength:] { // known exactly, from now on bounded
 			outside[e.id] = r.value(&e) - k.base
 		}
@@ -193,6 +207,78 @@ func (k *kept) fold(r ranking, add map[uint32]keptEntry, names []string) bool {
 	}
 	*k = next
 	return true
+}
+
+// changeSums are a change's sums per product and per representative over the cells a view
+// reads, computed once for all the views that read the same cells (thousands of watched
+// views share a few filters' worth of them).
+type changeSums struct {
+	mu   sync.Mutex
+	byIn map[string]*idSums
+}
+
+// idSums are sums by id, sorted by id.
+type idSums struct{ products, reps []keptEntry }
+
+func newChangeSums() *changeSums { return &changeSums{byIn: map[string]*idSums{}} }
+
+func (s *idSums) of(r ranking) []keptEntry {
+	if r == repsBySales {
+		return s.reps
+	}
+	return s.products
+}
+
+// readCell is a cell of a change that a view reads.
+type readCell struct {
+	day Day
+	c   *cell
+}
+
+// of is the sums of the cells given (in any order).
+func (cs *changeSums) of(in []readCell) *idSums {
+	slices.SortFunc(in, func(a, b readCell) int { return cmp.Or(cmp.Compare(a.day, b.day), cmp.Compare(a.c.combo, b.c.combo)) })
+	key := make([]byte, 0, 8*len(in))
+	for _, x := range in {
+		key = binary.LittleEndian.AppendUint32(key, uint32(x.day))
+		key = binary.LittleEndian.AppendUint32(key, x.c.combo)
+	}
+	if cs != nil {
+		cs.mu.Lock()
+		s := cs.byIn[string(key)]
+		cs.mu.Unlock()
+		if s != nil {
+			return s
+		}
+	}
+	s := &idSums{}
+	for _, x := range in {
+		for _, it := range x.c.items {
+			s.products = append(s.products, keptEntry{it.product, int64(it.orders), it.sales, int64(it.quantity)})
+			s.reps = append(s.reps, keptEntry{it.rep, int64(it.orders), it.sales, it.profit})
+		}
+	}
+	s.products, s.reps = sumByID(s.products), sumByID(s.reps)
+	if cs != nil {
+		cs.mu.Lock()
+		cs.byIn[string(key)] = s
+		cs.mu.Unlock()
+	}
+	return s
+}
+
+// sumByID sorts entries by id and sums those of one id, in place.
+func sumByID(l []keptEntry) []keptEntry {
+	slices.SortFunc(l, func(a, b keptEntry) int { return cmp.Compare(a.id, b.id) })
+	out := l[:0]
+	for _, e := range l {
+		if n := len(out) - 1; n >= 0 && out[n].id == e.id {
+			out[n].orders, out[n].sales, out[n].extra = out[n].orders+e.orders, out[n].sales+e.sales, out[n].extra+e.extra
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Refresh brings a view up to date with the deltas fp describes, applied since it was
@@ -215,10 +301,7 @@ func (e *Engine) Refresh(old *View, fp Footprint) *View {
 		return e.view(old.query)
 	}
 	combos := e.combos.all()
-	var in []struct {
-		day Day
-		c   *cell
-	}
+	var in []readCell
 	if !v.none {
 		for d, cs := range fp.cells {
 			if d < v.from || d > v.to {
@@ -226,10 +309,7 @@ func (e *Engine) Refresh(old *View, fp Footprint) *View {
 			}
 			for id, c := range cs {
 				if v.matches(combos[id]) {
-					in = append(in, struct {
-						day Day
-						c   *cell
-					}{d, c})
+					in = append(in, readCell{d, c})
 				}
 			}
 		}
@@ -249,28 +329,13 @@ func (e *Engine) Refresh(old *View, fp Footprint) *View {
 	}
 	products, reps := e.products.all(), e.reps.all()
 	nv := &View{Snap: &snap, query: old.query, version: e.ver, tops: old.tops, How: Updated}
-	adds := [numRankings]map[uint32]keptEntry{{}, {}, {}}
 	u := newUpdate(&snap)
 	for _, x := range in {
-		c := combos[x.c.combo]
-		u.add(x.day, c, &x.c.m, e)
-		for _, it := range x.c.items {
-			for r, id := range [numRankings]uint32{it.product, it.product, it.rep} {
-				d := adds[r][id]
-				d.id = id
-				d.orders += int64(it.orders)
-				d.sales += it.sales
-				if ranking(r) == repsBySales {
-					d.extra += it.profit
-				} else {
-					d.extra += int64(it.quantity)
-				}
-				adds[r][id] = d
-			}
-		}
+		u.add(x.day, combos[x.c.combo], &x.c.m, e)
 	}
+	add := fp.sums.of(in)
 	for r := range numRankings {
-		if !nv.tops[r].fold(r, adds[r], r.names(products, reps)) {
+		if !nv.tops[r].fold(r, add.of(r), r.names(products, reps)) {
 			return e.view(old.query)
 		}
 	}
@@ -288,6 +353,7 @@ type update struct {
 	catSeries, chSeries  map[[2]string]*api.SeriesPoint
 	categories, channels []string
 	regions              []string
+	dates                []string // of the trend, in the order they came
 }
 
 func newUpdate(s *api.Snapshot) *update {
@@ -312,6 +378,10 @@ func newUpdate(s *api.Snapshot) *update {
 	for i := range s.Trend {
 		p := s.Trend[i]
 		u.trend[p.Date] = &p
+	}
+	u.dates = make([]string, 0, len(s.Trend)+1)
+	for _, p := range s.Trend {
+		u.dates = append(u.dates, p.Date)
 	}
 	series := func(l []api.SeriesPoint) map[[2]string]*api.SeriesPoint {
 		m := make(map[[2]string]*api.SeriesPoint, len(l))
@@ -349,6 +419,7 @@ func (u *update) add(d Day, c combo, m *measures, e *Engine) {
 	if p == nil {
 		p = &api.TrendPoint{Date: date}
 		u.trend[date] = p
+		u.dates = append(u.dates, date)
 	}
 	p.Sales += api.Money(m.sales)
 	p.Orders += m.orders
@@ -389,11 +460,14 @@ func (u *update) finish() {
 		return out
 	}
 	s.ByCategory, s.ByRegion, s.ByChannel = slicesBySales(u.byCat), slicesBySales(u.byReg), slicesBySales(u.byCh)
-	s.Trend = make([]api.TrendPoint, 0, len(u.trend))
-	for _, p := range u.trend {
-		s.Trend = append(s.Trend, *p)
+	// The trend's dates in order: the snapshot's, then the change's new ones, mostly later.
+	if !slices.IsSorted(u.dates) {
+		slices.Sort(u.dates)
 	}
-	slices.SortFunc(s.Trend, func(a, b api.TrendPoint) int { return strings.Compare(a.Date, b.Date) })
+	s.Trend = make([]api.TrendPoint, 0, len(u.dates))
+	for _, d := range u.dates {
+		s.Trend = append(s.Trend, *u.trend[d])
+	}
 	seriesByDate := func(m map[[2]string]*api.SeriesPoint) []api.SeriesPoint {
 		out := make([]api.SeriesPoint, 0, len(m))
 		for _, p := range m {
