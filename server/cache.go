@@ -41,11 +41,11 @@ type cached struct {
 	figures []byte
 
 	framing sync.Once
-	frame   *websocket.PreparedMessage // msg, framed (and compressed) once per kind of connection
+	frame   *websocket.PreparedMessage // msg, framed and compressed once for the clients that deflate
 }
 
-// framed is the message framed for the WebSocket clients, made when the first one needs it:
-// an answer to GET /api/kpis needs no frame.
+// framed is the message framed for the WebSocket clients that use permessage-deflate, made
+// when the first one needs it.
 func (e *cached) framed() *websocket.PreparedMessage {
 	e.framing.Do(func() {
 		// Framing into memory, uncompressed, cannot fail.

@@ -31,9 +31,9 @@ func newHub(queue int, m *metrics, log *slog.Logger) *hub {
 
 // frame is one message for a client.
 type frame struct {
-	snapshot *websocket.PreparedMessage // a snapshot, framed once for all clients
-	raw      []byte                     // or a message of this client's own (an error)
-	noticed  time.Time                  // when the change it carries was noticed; zero if none
+	snapshot *cached   // a snapshot, encoded once for all clients
+	raw      []byte    // or a message of this client's own (an error)
+	noticed  time.Time // when the change it carries was noticed; zero if none
 }
 
 // add registers a client watching q; false when the hub is closing.
@@ -115,7 +115,6 @@ func (h *hub) filters() map[string]query {
 
 // broadcast hands a snapshot of filter key to every client watching it.
 func (h *hub) broadcast(key string, e *cached, noticed time.Time) {
-	e.framed() // framed before the lock that every push and connection takes
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.byFilter[key] {
@@ -136,7 +135,7 @@ func (h *hub) deliverLocked(c *client, key string, e *cached, noticed time.Time)
 	if c.gone || c.key != key || e.snap.Seq <= c.lastSeq {
 		return
 	}
-	if !h.enqueueLocked(c, frame{snapshot: e.framed(), noticed: noticed}) {
+	if !h.enqueueLocked(c, frame{snapshot: e, noticed: noticed}) {
 		return
 	}
 	c.lastSeq = e.snap.Seq

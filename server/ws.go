@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,7 @@ type client struct {
 	send       chan frame
 	done       chan struct{} // closed by stop: the writer closes the connection
 	writerDone chan struct{}
+	deflate    bool // permessage-deflate was offered, so it is in use
 	stopOnce   sync.Once
 	closeCode  int
 	closeText  string
@@ -85,6 +87,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	c := &client{
 		conn: conn, remote: r.RemoteAddr,
 		send: make(chan frame, s.cfg.SendQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
+		deflate: offersDeflate(r.Header),
 	}
 	all, _ := parseFilter(api.Filter{})
 	if !s.hub.add(c, all) {
@@ -101,6 +104,20 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) error {
 	<-c.writerDone
 	s.hub.remove(c)
 	return nil
+}
+
+// offersDeflate is whether a handshake offers permessage-deflate, which the upgrader then
+// accepts (EnableCompression): such clients share the snapshots compressed once.
+func offersDeflate(h http.Header) bool {
+	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+		for ext := range strings.SplitSeq(v, ",") {
+			name, _, _ := strings.Cut(ext, ";")
+			if strings.TrimSpace(name) == "permessage-deflate" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readLoop reads the client's messages until the connection ends. The read deadline is
@@ -227,9 +244,14 @@ func (s *Server) writeLoop(c *client) {
 		case f := <-c.send:
 			_ = c.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 			var err error
-			if f.snapshot != nil {
-				err = c.conn.WritePreparedMessage(f.snapshot)
-			} else {
+			switch {
+			case f.snapshot != nil && c.deflate:
+				err = c.conn.WritePreparedMessage(f.snapshot.framed())
+			case f.snapshot != nil:
+				// Uncompressed, gorilla writes the message as one frame straight from our
+				// buffer; a prepared message would be framed into a buffer of its own first.
+				err = c.conn.WriteMessage(websocket.TextMessage, f.snapshot.msg)
+			default:
 				// A client's own messages are small: compressing each would cost a compressor
 				// (hundreds of KiB) per client answered at once.
 				c.conn.EnableWriteCompression(false)

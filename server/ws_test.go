@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -384,5 +385,67 @@ func TestCloseSaysGoingAway(t *testing.T) {
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
 		t.Errorf("after Close: %v", err)
+	}
+}
+
+// Clients that use permessage-deflate and clients that do not get the same messages, on
+// connect and pushed after a load: the server writes the one kind plain and the other from
+// a message compressed once.
+func TestDeflatingAndPlainClientsGetTheSameSnapshots(t *testing.T) {
+	withFixtures(t)
+	srv := startServer(t, Config{})
+	deflating := websocket.Dialer{EnableCompression: true}
+	var conns []*websocket.Conn
+	for _, d := range []*websocket.Dialer{websocket.DefaultDialer, &deflating, websocket.DefaultDialer, &deflating} {
+		c, resp, err := d.Dial(wsURL(srv, ""), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if got, want := resp.Header.Get("Sec-WebSocket-Extensions") != "", d.EnableCompression; got != want {
+			t.Fatalf("deflate negotiated %v, offered %v", got, want)
+		}
+		conns = append(conns, c)
+	}
+	readAll := func() [][]byte {
+		var out [][]byte
+		for _, c := range conns {
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, data)
+		}
+		return out
+	}
+	check := func(what string, msgs [][]byte) {
+		t.Helper()
+		var m api.Message
+		if err := json.Unmarshal(msgs[0], &m); err != nil || m.Type != api.TypeSnapshot || m.Data == nil {
+			t.Fatalf("%s: not a snapshot: %.200s", what, msgs[0])
+		}
+		for i, b := range msgs[1:] {
+			if !bytes.Equal(b, msgs[0]) {
+				t.Errorf("%s: client %d got %d bytes, client 0 %d bytes, and they differ", what, i+1, len(b), len(msgs[0]))
+			}
+		}
+	}
+	check("on connect", readAll())
+	dirty()
+	loadFiles(t, generated(t, 300, 102, "2024-10-28", 0))
+	check("pushed", readAll())
+}
+
+func TestOffersDeflate(t *testing.T) {
+	for h, want := range map[string]bool{
+		"permessage-deflate; client_max_window_bits": true,
+		"x-webkit-deflate-frame, permessage-deflate": true,
+		"x-webkit-deflate-frame":                     false,
+		"":                                           false,
+	} {
+		if got := offersDeflate(http.Header{"Sec-Websocket-Extensions": {h}}); got != want {
+			t.Errorf("offersDeflate(%q) = %v, want %v", h, got, want)
+		}
 	}
 }

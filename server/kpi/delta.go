@@ -9,9 +9,8 @@ type Delta struct {
 	days  map[Day]bool
 
 	// The rows' sums, once prepared: per cell, and per month and member.
-	prepared bool
-	cells    []dayCell
-	lists    []memberLists
+	cells []dayCell
+	lists []memberLists
 }
 
 // row is a sale numbered for the engine.
@@ -49,7 +48,7 @@ func (e *Engine) Add(d *Delta, s Sale) {
 		day: s.Day, combo: e.combos.id(c), product: e.products.id(s.Product), rep: e.reps.id(s.Rep),
 		status: s.Status, quantity: uint32(s.Quantity), sales: s.Sales, profit: s.Profit,
 	})
-	d.days[s.Day], d.prepared = true, false
+	d.days[s.Day] = true
 }
 
 // Len is the number of sales in the delta.
@@ -61,16 +60,13 @@ func (d *Delta) Days() map[Day]bool { return d.days }
 // reuse empties the delta for more sales, keeping its row buffers.
 func (d *Delta) reuse() {
 	d.rows, d.files, d.days = d.rows[:0], nil, map[Day]bool{}
-	d.prepared, d.cells, d.lists = false, nil, nil
+	d.cells, d.lists = nil, nil
 }
 
 // prepare sums the rows by cell, and by month and member, without the engine's lock (the
 // names are numbered already): Apply then only adds the sums to the state, and the work of
 // a large delta is done where it was read, not while snapshots wait.
 func (d *Delta) prepare(e *Engine) {
-	if d.prepared {
-		return
-	}
 	d.rows, d.spare = sortRows(d.rows, d.spare), d.rows
 	combos := e.combos.all()
 	d.cells, d.lists = nil, nil
@@ -93,7 +89,6 @@ func (d *Delta) prepare(e *Engine) {
 		d.lists = monthLists(a, d.lists, d.rows[i:j], m, combos)
 		i = j
 	}
-	d.prepared = true
 }
 
 // sumCell sums the rows of one day and combination (sorted by product and rep).

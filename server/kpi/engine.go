@@ -258,7 +258,7 @@ func (f Footprint) Empty() bool { return f.from == f.to }
 
 // Apply adds a delta to the state, all at once: a snapshot computed meanwhile sees all of it
 // or none. Files already held are not counted again. It returns the cells it changed. The
-// delta's sums are prepared before the lock is taken, unless they already were.
+// delta's sums are prepared before the lock is taken.
 func (e *Engine) Apply(d *Delta) Footprint {
 	d.prepare(e)
 	combos := e.combos.all()

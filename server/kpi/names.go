@@ -26,7 +26,6 @@ func (n *names) add(d *Delta, s *rawSale) {
 	if last := len(d.rows) - 1; last < 0 || d.rows[last].day != s.day {
 		d.days[s.day] = true
 	}
-	d.prepared = false
 	d.rows = append(d.rows, row{
 		day: s.day, combo: cid, product: n.products.id(e.products, s.product), rep: n.reps.id(e.reps, s.rep),
 		status: s.status, quantity: uint32(s.quantity), sales: s.sales, profit: s.profit,

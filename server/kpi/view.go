@@ -61,8 +61,17 @@ type tops [numRankings]kept
 type kept struct {
 	entries  []keptEntry
 	base     int64
-	outside  map[uint32]int64
+	outside  []outsideEntry // by id, none of them in entries
+	most     int64          // the largest value added outside, 0 if none is larger
 	complete bool
+}
+
+// outsideEntry is what changes have added to an id outside a kept list. A list sorted by id
+// rather than a map: a change merges its own sums into it, a copy that costs a view far
+// less than rehashing a map of thousands of ids.
+type outsideEntry struct {
+	id    uint32
+	added int64
 }
 
 // maxOutside bounds the ids a kept list follows outside itself; past it, views are
@@ -70,13 +79,7 @@ type kept struct {
 const maxOutside = 4096
 
 // bound is the largest value an id outside the list may have.
-func (k *kept) bound() int64 {
-	b := k.base
-	for _, v := range k.outside {
-		b = max(b, k.base+v)
-	}
-	return b
-}
+func (k *kept) bound() int64 { return k.base + k.most }
 
 type keptEntry struct {
 	id                   uint32
@@ -167,15 +170,7 @@ func (k *kept) fold(r ranking, add []keptEntry, names []string) bool {
 		byID[i] = int32(i)
 	}
 	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(entries[a].id, entries[b].id) })
-	outside, copied := k.outside, false
-	own := func() {
-		if !copied {
-			outside, copied = make(map[uint32]int64, len(k.outside)+1), true
-			for id, v := range k.outside {
-				outside[id] = v
-			}
-		}
-	}
+	var outsideAdd []outsideEntry // by id, as add is
 	j := 0
 	for _, d := range add {
 		for j < len(byID) && entries[byID[j]].id < d.id {
@@ -188,25 +183,55 @@ func (k *kept) fold(r ranking, add []keptEntry, names []string) bool {
 		case k.complete:
 			entries = append(entries, d)
 		default:
-			own()
-			outside[d.id] += r.value(&d) // it had at most base before
+			outsideAdd = append(outsideAdd, outsideEntry{d.id, r.value(&d)}) // it had at most base before
 		}
 	}
 	slices.SortFunc(entries, r.order(names))
 	complete := k.complete
+	var overflow []outsideEntry
 	if len(entries) > keptLength {
-		own()
 		for _, e := range entries[keptLength:] { // known exactly, from now on bounded
-			outside[e.id] = r.value(&e) - k.base
+			overflow = append(overflow, outsideEntry{e.id, r.value(&e) - k.base})
 		}
+		slices.SortFunc(overflow, func(a, b outsideEntry) int { return cmp.Compare(a.id, b.id) })
 		entries, complete = entries[:keptLength], false
 	}
-	next := kept{entries: entries, base: k.base, outside: outside, complete: complete}
-	if !complete && (len(entries) < TopN || len(outside) > maxOutside || r.value(&entries[TopN-1]) <= next.bound()) {
+	next := kept{entries: entries, base: k.base, outside: k.outside, most: k.most, complete: complete}
+	if len(outsideAdd)+len(overflow) > 0 {
+		next.outside = mergeOutside(mergeOutside(k.outside, outsideAdd), overflow)
+		if len(next.outside) > maxOutside {
+			return false
+		}
+		next.most = 0
+		for _, e := range next.outside {
+			next.most = max(next.most, e.added)
+		}
+	}
+	if !complete && (len(entries) < TopN || r.value(&entries[TopN-1]) <= next.bound()) {
 		return false
 	}
 	*k = next
 	return true
+}
+
+// mergeOutside merges two lists sorted by id into a new one, summing what an id has in both.
+func mergeOutside(a, b []outsideEntry) []outsideEntry {
+	out := make([]outsideEntry, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].id < b[j].id):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].id < a[i].id:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, outsideEntry{a[i].id, a[i].added + b[j].added})
+			i, j = i+1, j+1
+		}
+	}
+	return out
 }
 
 // changeSums are a change's sums per product and per representative over the cells a view
@@ -344,16 +369,16 @@ func (e *Engine) Refresh(old *View, fp Footprint) *View {
 	return nv
 }
 
-// update adds cells' measures to a copy of a snapshot's figures.
+// update adds cells' measures to a copy of a snapshot's figures. A change touches a few
+// days and members of a view that may show hundreds: the figures are copied once and found
+// by binary search in their order, not indexed anew.
 type update struct {
-	s                    *api.Snapshot
-	totals               measures
-	byCat, byReg, byCh   map[string]*api.Slice
-	trend                map[string]*api.TrendPoint
-	catSeries, chSeries  map[[2]string]*api.SeriesPoint
-	categories, channels []string
-	regions              []string
-	dates                []string // of the trend, in the order they came
+	s                             *api.Snapshot
+	totals                        measures
+	byCat, byReg, byCh            []api.Slice       // by sales, put in order again by finish
+	trend                         []api.TrendPoint  // by date
+	catSeries, chSeries           []api.SeriesPoint // by date, then name
+	categories, regions, channels []string
 }
 
 func newUpdate(s *api.Snapshot) *update {
@@ -365,33 +390,9 @@ func newUpdate(s *api.Snapshot) *update {
 			u.totals.statusOrders[i], u.totals.statusSales[i] = st.Orders, int64(st.Sales)
 		}
 	}
-	index := func(l []api.Slice) map[string]*api.Slice {
-		m := make(map[string]*api.Slice, len(l))
-		for i := range l {
-			c := l[i]
-			m[c.Name] = &c
-		}
-		return m
-	}
-	u.byCat, u.byReg, u.byCh = index(s.ByCategory), index(s.ByRegion), index(s.ByChannel)
-	u.trend = make(map[string]*api.TrendPoint, len(s.Trend))
-	for i := range s.Trend {
-		p := s.Trend[i]
-		u.trend[p.Date] = &p
-	}
-	u.dates = make([]string, 0, len(s.Trend)+1)
-	for _, p := range s.Trend {
-		u.dates = append(u.dates, p.Date)
-	}
-	series := func(l []api.SeriesPoint) map[[2]string]*api.SeriesPoint {
-		m := make(map[[2]string]*api.SeriesPoint, len(l))
-		for i := range l {
-			p := l[i]
-			m[[2]string{p.Date, p.Name}] = &p
-		}
-		return m
-	}
-	u.catSeries, u.chSeries = series(s.CategoryTrend), series(s.ChannelDaily)
+	u.byCat, u.byReg, u.byCh = slices.Clone(s.ByCategory), slices.Clone(s.ByRegion), slices.Clone(s.ByChannel)
+	u.trend = slices.Clone(s.Trend)
+	u.catSeries, u.chSeries = slices.Clone(s.CategoryTrend), slices.Clone(s.ChannelDaily)
 	return u
 }
 
@@ -401,40 +402,40 @@ func (u *update) add(d Day, c combo, m *measures, e *Engine) {
 	}
 	u.totals.add(m)
 	for _, b := range []struct {
-		m    map[string]*api.Slice
+		l    *[]api.Slice
 		name string
-	}{{u.byCat, u.categories[c.category]}, {u.byReg, u.regions[c.region]}, {u.byCh, u.channels[c.channel]}} {
-		sl := b.m[b.name]
-		if sl == nil {
-			sl = &api.Slice{Name: b.name}
-			b.m[b.name] = sl
+	}{{&u.byCat, u.categories[c.category]}, {&u.byReg, u.regions[c.region]}, {&u.byCh, u.channels[c.channel]}} {
+		i := slices.IndexFunc(*b.l, func(sl api.Slice) bool { return sl.Name == b.name })
+		if i < 0 {
+			*b.l, i = append(*b.l, api.Slice{Name: b.name}), len(*b.l)
 		}
+		sl := &(*b.l)[i]
 		sl.Sales += api.Money(m.sales)
 		sl.Orders += m.orders
 		sl.Quantity += m.quantity
 		sl.GrossProfit += api.Money(m.profit)
 	}
 	date := d.String()
-	p := u.trend[date]
-	if p == nil {
-		p = &api.TrendPoint{Date: date}
-		u.trend[date] = p
-		u.dates = append(u.dates, date)
+	i, found := slices.BinarySearchFunc(u.trend, date, func(p api.TrendPoint, d string) int { return strings.Compare(p.Date, d) })
+	if !found {
+		u.trend = slices.Insert(u.trend, i, api.TrendPoint{Date: date})
 	}
+	p := &u.trend[i]
 	p.Sales += api.Money(m.sales)
 	p.Orders += m.orders
 	p.GrossProfit += api.Money(m.profit)
 	bucketDate := bucket(d, u.s.SeriesGrain).String()
 	for _, sr := range []struct {
-		m    map[[2]string]*api.SeriesPoint
+		l    *[]api.SeriesPoint
 		name string
-	}{{u.catSeries, u.categories[c.category]}, {u.chSeries, u.channels[c.channel]}} {
-		k := [2]string{bucketDate, sr.name}
-		sp := sr.m[k]
-		if sp == nil {
-			sp = &api.SeriesPoint{Date: bucketDate, Name: sr.name}
-			sr.m[k] = sp
+	}{{&u.catSeries, u.categories[c.category]}, {&u.chSeries, u.channels[c.channel]}} {
+		i, found := slices.BinarySearchFunc(*sr.l, [2]string{bucketDate, sr.name}, func(p api.SeriesPoint, k [2]string) int {
+			return cmp.Or(strings.Compare(p.Date, k[0]), strings.Compare(p.Name, k[1]))
+		})
+		if !found {
+			*sr.l = slices.Insert(*sr.l, i, api.SeriesPoint{Date: bucketDate, Name: sr.name})
 		}
+		sp := &(*sr.l)[i]
 		sp.Sales += api.Money(m.sales)
 		sp.GrossProfit += api.Money(m.profit)
 		sp.Orders += m.orders
@@ -449,34 +450,11 @@ func (u *update) finish() {
 	for st := range numStatuses {
 		s.ByPaymentStatus = append(s.ByPaymentStatus, api.StatusStat{Status: statusNames[st], Sales: api.Money(t.statusSales[st]), Orders: t.statusOrders[st]})
 	}
-	slicesBySales := func(m map[string]*api.Slice) []api.Slice {
-		out := make([]api.Slice, 0, len(m))
-		for _, sl := range m {
-			out = append(out, *sl)
-		}
-		slices.SortFunc(out, func(a, b api.Slice) int {
+	for _, l := range [][]api.Slice{u.byCat, u.byReg, u.byCh} {
+		slices.SortFunc(l, func(a, b api.Slice) int {
 			return cmp.Or(cmp.Compare(b.Sales, a.Sales), strings.Compare(a.Name, b.Name))
 		})
-		return out
 	}
-	s.ByCategory, s.ByRegion, s.ByChannel = slicesBySales(u.byCat), slicesBySales(u.byReg), slicesBySales(u.byCh)
-	// The trend's dates in order: the snapshot's, then the change's new ones, mostly later.
-	if !slices.IsSorted(u.dates) {
-		slices.Sort(u.dates)
-	}
-	s.Trend = make([]api.TrendPoint, 0, len(u.dates))
-	for _, d := range u.dates {
-		s.Trend = append(s.Trend, *u.trend[d])
-	}
-	seriesByDate := func(m map[[2]string]*api.SeriesPoint) []api.SeriesPoint {
-		out := make([]api.SeriesPoint, 0, len(m))
-		for _, p := range m {
-			out = append(out, *p)
-		}
-		slices.SortFunc(out, func(a, b api.SeriesPoint) int {
-			return cmp.Or(strings.Compare(a.Date, b.Date), strings.Compare(a.Name, b.Name))
-		})
-		return out
-	}
-	s.CategoryTrend, s.ChannelDaily = seriesByDate(u.catSeries), seriesByDate(u.chSeries)
+	s.ByCategory, s.ByRegion, s.ByChannel = u.byCat, u.byReg, u.byCh
+	s.Trend, s.CategoryTrend, s.ChannelDaily = u.trend, u.catSeries, u.chSeries
 }
