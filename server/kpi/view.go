@@ -62,7 +62,6 @@ type kept struct {
 	entries  []keptEntry
 	base     int64
 	outside  []outsideEntry // by id, none of them in entries
-	most     int64          // the largest value added outside, 0 if none is larger
 	complete bool
 }
 
@@ -79,7 +78,13 @@ type outsideEntry struct {
 const maxOutside = 4096
 
 // bound is the largest value an id outside the list may have.
-func (k *kept) bound() int64 { return k.base + k.most }
+func (k *kept) bound() int64 {
+	b := k.base
+	for _, e := range k.outside {
+		b = max(b, k.base+e.added)
+	}
+	return b
+}
 
 type keptEntry struct {
 	id                   uint32
@@ -196,16 +201,12 @@ func (k *kept) fold(r ranking, add []keptEntry, names []string) bool {
 		slices.SortFunc(overflow, func(a, b outsideEntry) int { return cmp.Compare(a.id, b.id) })
 		entries, complete = entries[:keptLength], false
 	}
-	next := kept{entries: entries, base: k.base, outside: k.outside, most: k.most, complete: complete}
+	next := kept{entries: entries, base: k.base, outside: k.outside, complete: complete}
 	if len(outsideAdd)+len(overflow) > 0 {
 		next.outside = mergeOutside(mergeOutside(k.outside, outsideAdd), overflow)
-		if len(next.outside) > maxOutside {
-			return false
-		}
-		next.most = 0
-		for _, e := range next.outside {
-			next.most = max(next.most, e.added)
-		}
+	}
+	if len(next.outside) > maxOutside {
+		return false
 	}
 	if !complete && (len(entries) < TopN || r.value(&entries[TopN-1]) <= next.bound()) {
 		return false
