@@ -39,6 +39,7 @@ type cached struct {
 	msg     []byte
 	body    []byte
 	figures []byte
+	marks   api.Marks // where figures' series points begin, for the next encoding of the view
 
 	framing sync.Once
 	frame   *websocket.PreparedMessage // msg, framed and compressed once for the clients that deflate
@@ -117,7 +118,7 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 	e.view, e.err = c.compute(ctx, q)
 	if e.err == nil {
 		e.snap, e.version = e.view.Snap, e.view.Version()
-		e.encode(e.snap.AppendFiguresJSON)
+		e.encode(func(b []byte) ([]byte, api.Marks) { return e.snap.AppendFigures(b, nil) })
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -128,7 +129,7 @@ func (c *snapshotCache) fill(key string, q query, e *cached) {
 
 // encode writes the message around the figures' JSON, which figures appends, into one
 // buffer sized for the snapshot: growing it would copy it several times.
-func (e *cached) encode(figures func([]byte) []byte) {
+func (e *cached) encode(figures func([]byte) ([]byte, api.Marks)) {
 	b := make([]byte, 0, encodedSize(e.snap))
 	b = append(b, `{"type":"`+api.TypeSnapshot+`","seq":`...)
 	b = strconv.AppendUint(b, e.snap.Seq, 10)
@@ -137,7 +138,7 @@ func (e *cached) encode(figures func([]byte) []byte) {
 	b = e.snap.AppendHeadJSON(b)
 	b = append(b, ',')
 	figuresAt := len(b)
-	b = figures(b)
+	b, e.marks = figures(b)
 	figuresEnd := len(b)
 	b = append(b, `,"options":`...)
 	b = api.AppendOptionsJSON(b, &e.snap.Options)
@@ -173,13 +174,16 @@ func (c *snapshotCache) peek(key string) *cached {
 }
 
 // adopt makes a refreshed view of an entry the filter's entry. A view whose figures the
-// change left alone keeps old's encoding of them.
+// change left alone keeps old's encoding of them; an updated one copies from it the points
+// of its series that did not change.
 func (c *snapshotCache) adopt(key string, old *cached, v *kpi.View) (*cached, error) {
 	e := &cached{ready: make(chan struct{}), version: v.Version(), view: v, snap: v.Snap}
 	defer close(e.ready)
-	figures := v.Snap.AppendFiguresJSON
+	figures := func(b []byte) ([]byte, api.Marks) {
+		return v.Snap.AppendFigures(b, &api.Figures{Snap: old.snap, JSON: old.figures, Marks: old.marks})
+	}
 	if v.How == kpi.Untouched {
-		figures = func(b []byte) []byte { return append(b, old.figures...) }
+		figures = func(b []byte) ([]byte, api.Marks) { return append(b, old.figures...), old.marks }
 	}
 	e.encode(figures)
 	c.mu.Lock()

@@ -61,6 +61,38 @@ func (s *Snapshot) AppendHeadJSON(b []byte) []byte {
 // AppendFiguresJSON appends the figures: from "totals" to "series_grain" (no surrounding
 // commas), which only a change of data alters.
 func (s *Snapshot) AppendFiguresJSON(b []byte) []byte {
+	b, _ = s.AppendFigures(b, nil)
+	return b
+}
+
+// Figures is an encoding of a snapshot's figures (AppendFigures) and where in it every
+// markEvery-th point of each long series begins.
+type Figures struct {
+	Snap  *Snapshot
+	JSON  []byte
+	Marks Marks
+}
+
+// Marks are offsets into a figures' JSON, for the trend, category trend and channel series.
+type Marks [3][]int32
+
+// markEvery is how many points a mark covers: the points after the first changed one, and
+// up to markEvery-1 before it, are encoded again.
+const markEvery = 32
+
+// AppendFigures appends the figures as AppendFiguresJSON does and returns where their series'
+// points begin. With prev, an earlier encoding of the same view, the series' points before
+// the first that differs from prev's are copied from it rather than encoded again: a change
+// of the latest day leaves a two-year trend as it was but for its end.
+func (s *Snapshot) AppendFigures(b []byte, prev *Figures) ([]byte, Marks) {
+	at := len(b)
+	var marks Marks
+	var was *Snapshot
+	if prev != nil {
+		was = prev.Snap
+	} else {
+		prev, was = &Figures{}, &Snapshot{}
+	}
 	b = append(b, `"totals":`...)
 	b = appendTotals(b, &s.Totals)
 	b = append(b, `,"previous":{"window":`...)
@@ -104,23 +136,62 @@ func (s *Snapshot) AppendFiguresJSON(b []byte) []byte {
 		return append(b, '}')
 	})
 	b = append(b, `,"trend":`...)
-	b = appendList(b, s.Trend, func(b []byte, p *TrendPoint) []byte {
-		b = append(b, `{"date":`...)
-		b = appendString(b, p.Date)
-		b = append(b, `,"sales":`...)
-		b = appendMoney(b, p.Sales)
-		b = append(b, `,"orders":`...)
-		b = strconv.AppendInt(b, p.Orders, 10)
-		b = append(b, `,"gross_profit":`...)
-		b = appendMoney(b, p.GrossProfit)
-		return append(b, '}')
-	})
+	b, marks[0] = appendReusing(b, at, s.Trend, was.Trend, prev.JSON, prev.Marks[0], appendTrendPoint)
 	b = append(b, `,"category_trend":`...)
-	b = appendSeries(b, s.CategoryTrend)
+	b, marks[1] = appendReusing(b, at, s.CategoryTrend, was.CategoryTrend, prev.JSON, prev.Marks[1], appendSeriesPoint)
 	b = append(b, `,"channel_daily":`...)
-	b = appendSeries(b, s.ChannelDaily)
+	b, marks[2] = appendReusing(b, at, s.ChannelDaily, was.ChannelDaily, prev.JSON, prev.Marks[2], appendSeriesPoint)
 	b = append(b, `,"series_grain":`...)
-	return appendString(b, s.SeriesGrain)
+	return appendString(b, s.SeriesGrain), marks
+}
+
+// appendReusing appends a series as appendList does, and where its every markEvery-th point
+// begins (from at). The points before the first that differs from was are copied from
+// wasJSON, whose marks are wasMarks.
+func appendReusing[T comparable](b []byte, at int, s, was []T, wasJSON []byte, wasMarks []int32, each func([]byte, *T) []byte) ([]byte, []int32) {
+	if s == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	marks := make([]int32, 0, (len(s)+markEvery-1)/markEvery)
+	same := 0
+	for same < min(len(s), len(was)) && s[same] == was[same] {
+		same++
+	}
+	start := 0
+	// Copy up to the mark of a point both encodings have, with one point at least left to
+	// encode after it: that one takes the comma copied before it.
+	if m := min(same/markEvery, len(wasMarks)-1, (len(s)-1)/markEvery); m > 0 {
+		// Points 0 to m*markEvery-1, each with the comma after it: a point's JSON is its own.
+		shift := int32(len(b)-at) - wasMarks[0]
+		for _, w := range wasMarks[:m] {
+			marks = append(marks, w+shift)
+		}
+		b = append(b, wasJSON[wasMarks[0]:wasMarks[m]]...)
+		start = m * markEvery
+	}
+	for i := start; i < len(s); i++ {
+		if i > start {
+			b = append(b, ',')
+		}
+		if i%markEvery == 0 {
+			marks = append(marks, int32(len(b)-at))
+		}
+		b = each(b, &s[i])
+	}
+	return append(b, ']'), marks
+}
+
+func appendTrendPoint(b []byte, p *TrendPoint) []byte {
+	b = append(b, `{"date":`...)
+	b = appendString(b, p.Date)
+	b = append(b, `,"sales":`...)
+	b = appendMoney(b, p.Sales)
+	b = append(b, `,"orders":`...)
+	b = strconv.AppendInt(b, p.Orders, 10)
+	b = append(b, `,"gross_profit":`...)
+	b = appendMoney(b, p.GrossProfit)
+	return append(b, '}')
 }
 
 func appendTotals(b []byte, t *Totals) []byte {
@@ -194,20 +265,18 @@ func appendSlices(b []byte, ss []Slice) []byte {
 	})
 }
 
-func appendSeries(b []byte, ps []SeriesPoint) []byte {
-	return appendList(b, ps, func(b []byte, p *SeriesPoint) []byte {
-		b = append(b, `{"date":`...)
-		b = appendString(b, p.Date)
-		b = append(b, `,"name":`...)
-		b = appendString(b, p.Name)
-		b = append(b, `,"sales":`...)
-		b = appendMoney(b, p.Sales)
-		b = append(b, `,"gross_profit":`...)
-		b = appendMoney(b, p.GrossProfit)
-		b = append(b, `,"orders":`...)
-		b = strconv.AppendInt(b, p.Orders, 10)
-		return append(b, '}')
-	})
+func appendSeriesPoint(b []byte, p *SeriesPoint) []byte {
+	b = append(b, `{"date":`...)
+	b = appendString(b, p.Date)
+	b = append(b, `,"name":`...)
+	b = appendString(b, p.Name)
+	b = append(b, `,"sales":`...)
+	b = appendMoney(b, p.Sales)
+	b = append(b, `,"gross_profit":`...)
+	b = appendMoney(b, p.GrossProfit)
+	b = append(b, `,"orders":`...)
+	b = strconv.AppendInt(b, p.Orders, 10)
+	return append(b, '}')
 }
 
 // appendList writes a slice as encoding/json does: null when nil, [] when empty.

@@ -141,14 +141,21 @@ func TestRandomViewsOfLargeCataloguesMatchTheOracle(t *testing.T) {
 // Views refreshed after each delta (or burst of deltas) equal views computed afresh, and
 // most refreshes do not compute again.
 func TestRefreshedViewsEqualFreshOnes(t *testing.T) {
+	t.Run("catalogue of 2,000", func(t *testing.T) { testRefreshes(t, 2000, 100, 20000, 800) })
+	// Changes of thousands of products: the kept lists follow more ids outside than they
+	// keep track of, and give some up (prune).
+	t.Run("catalogue of 12,000", func(t *testing.T) { testRefreshes(t, 12000, 3000, 60000, 4000) })
+}
+
+func testRefreshes(t *testing.T, products, reps, rows, changeRows int) {
 	seed := uint64(time.Now().UnixNano())
 	r := rand.New(rand.NewPCG(seed, 13))
 	t.Logf("seed %d", seed)
 	e := New()
 	base := oracle.New()
 	var b bytes.Buffer
-	if _, err := etl.Generate(&b, etl.GenerateOptions{Rows: 20000, Seed: 5, From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
-		To: time.Date(2024, 9, 30, 0, 0, 0, 0, time.UTC), Products: 2000, Reps: 100}); err != nil {
+	if _, err := etl.Generate(&b, etl.GenerateOptions{Rows: rows, Seed: 5, From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2024, 9, 30, 0, 0, 0, 0, time.UTC), Products: products, Reps: reps}); err != nil {
 		t.Fatal(err)
 	}
 	if err := base.Add(b.Bytes()); err != nil {
@@ -180,13 +187,14 @@ func TestRefreshedViewsEqualFreshOnes(t *testing.T) {
 		views = append(views, e.View(query(t, f)))
 	}
 	counts := map[How]int{}
+	pruned := 0
 	for round := range 25 {
 		var fp Footprint
 		for range 1 + r.IntN(3) { // a burst of one to three files
 			var b bytes.Buffer
 			start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(330))
-			opt := etl.GenerateOptions{Rows: 1 + r.IntN(800), Seed: r.Uint64(), From: start, To: start.AddDate(0, 0, r.IntN(3)),
-				Products: 2000, Reps: 100}
+			opt := etl.GenerateOptions{Rows: 1 + r.IntN(changeRows), Seed: r.Uint64(), From: start, To: start.AddDate(0, 0, r.IntN(3)),
+				Products: products, Reps: reps}
 			if r.IntN(5) == 0 { // now and then a big one over many days, or a new latest day
 				opt.Rows, opt.To = 6000, start.AddDate(0, 0, 60+r.IntN(60))
 			}
@@ -202,6 +210,14 @@ func TestRefreshedViewsEqualFreshOnes(t *testing.T) {
 		for i, v := range views {
 			got := e.Refresh(v, fp)
 			counts[got.How]++
+			for k := range numRankings {
+				if n := len(got.tops[k].outside); n > maxOutside {
+					t.Fatalf("a kept list follows %d ids outside it, more than %d", n, maxOutside)
+				}
+				if got.How == Updated && got.tops[k].base > v.tops[k].base {
+					pruned++
+				}
+			}
 			want := e.View(v.query)
 			if !reflect.DeepEqual(got.Snap, want.Snap) {
 				t.Fatalf("round %d, view %+v refreshed (%v) differs from a fresh one:\n got %+v\nwant %+v", round, v.query.Filter, got.How, got.Snap, want.Snap)
@@ -209,8 +225,11 @@ func TestRefreshedViewsEqualFreshOnes(t *testing.T) {
 			views[i] = got
 		}
 	}
-	t.Logf("refreshes: %d computed, %d updated, %d untouched", counts[Computed], counts[Updated], counts[Untouched])
+	t.Logf("refreshes: %d computed, %d updated, %d untouched; %d kept lists pruned", counts[Computed], counts[Updated], counts[Untouched], pruned)
 	if counts[Updated] == 0 || counts[Untouched] == 0 {
 		t.Errorf("refreshes never took a shortcut: %v", counts)
+	}
+	if products > 2*maxOutside && pruned == 0 {
+		t.Errorf("changes to %d products never made a kept list give up ids", products)
 	}
 }

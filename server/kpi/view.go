@@ -60,6 +60,7 @@ type tops [numRankings]kept
 // by id). complete: the list holds every id that has a value at all.
 type kept struct {
 	entries  []keptEntry
+	ids      []uint32 // the entries' ids, sorted: a list that is not complete keeps the same ones
 	base     int64
 	outside  []outsideEntry // by id, none of them in entries
 	complete bool
@@ -73,9 +74,9 @@ type outsideEntry struct {
 	added int64
 }
 
-// maxOutside bounds the ids a kept list follows outside itself; past it, views are
-// computed again.
-const maxOutside = 4096
+// maxOutside bounds the ids a kept list follows outside itself. Past it, the half with the
+// least added are given up: base rises to cover them (see prune), and the list goes on.
+const maxOutside = 2048
 
 // bound is the largest value an id outside the list may have.
 func (k *kept) bound() int64 {
@@ -145,7 +146,7 @@ func keepTops(a *accumulator, products, reps []string) tops {
 			k.base = r.value(&best[keptLength])
 			best = best[:keptLength]
 		}
-		k.entries = best
+		k.entries, k.ids = best, sortedIDs(best)
 		t[r] = k
 	}
 	return t
@@ -167,52 +168,126 @@ func (t *tops) show(s *api.Snapshot, products, reps []string) {
 }
 
 // fold adds a change's sums (sorted by id, one entry per id) to a kept list; false when the
-// list can no longer tell its top TopN for sure.
+// list can no longer tell its top TopN for sure. A change touches few of the entries: those
+// are taken out, put in order and merged back with the others, which keep theirs.
 func (k *kept) fold(r ranking, add []keptEntry, names []string) bool {
-	entries := slices.Clone(k.entries)
-	byID := make([]int32, len(entries)) // the entries' positions in id order, to merge with add
-	for i := range byID {
-		byID[i] = int32(i)
-	}
-	slices.SortFunc(byID, func(a, b int32) int { return cmp.Compare(entries[a].id, entries[b].id) })
-	var outsideAdd []outsideEntry // by id, as add is
-	j := 0
+	hits := make([]keptEntry, 0, min(len(add), len(k.ids)))   // the change's sums of ids in the list, by id
+	var moved []keptEntry                                     // those entries with the sums added; ids new to a complete list
+	fresh := make([]outsideEntry, 0, len(add)+len(k.entries)) // by id: what the change adds outside the list
+	i := 0
 	for _, d := range add {
-		for j < len(byID) && entries[byID[j]].id < d.id {
-			j++
+		for i < len(k.ids) && k.ids[i] < d.id {
+			i++
 		}
 		switch {
-		case j < len(byID) && entries[byID[j]].id == d.id:
-			e := &entries[byID[j]]
-			e.orders, e.sales, e.extra = e.orders+d.orders, e.sales+d.sales, e.extra+d.extra
+		case i < len(k.ids) && k.ids[i] == d.id:
+			hits = append(hits, d)
 		case k.complete:
-			entries = append(entries, d)
+			moved = append(moved, d)
 		default:
-			outsideAdd = append(outsideAdd, outsideEntry{d.id, r.value(&d)}) // it had at most base before
+			fresh = append(fresh, outsideEntry{d.id, r.value(&d)}) // it had at most base before
 		}
 	}
-	slices.SortFunc(entries, r.order(names))
+	grew := len(moved) > 0
+	moved = slices.Grow(moved, len(hits))
+	movedAt := make([]int, 0, len(hits)) // where the touched entries were in the list
+	for p, e := range k.entries {
+		if len(movedAt) == len(hits) {
+			break
+		}
+		j, ok := slices.BinarySearchFunc(hits, e.id, func(d keptEntry, id uint32) int { return cmp.Compare(d.id, id) })
+		if !ok {
+			continue
+		}
+		d := &hits[j]
+		e.orders, e.sales, e.extra = e.orders+d.orders, e.sales+d.sales, e.extra+d.extra
+		moved, movedAt = append(moved, e), append(movedAt, p)
+	}
+	order := r.order(names)
+	slices.SortFunc(moved, order)
+	entries := mergeMoved(k.entries, movedAt, moved, order)
 	complete := k.complete
-	var overflow []outsideEntry
 	if len(entries) > keptLength {
 		for _, e := range entries[keptLength:] { // known exactly, from now on bounded
-			overflow = append(overflow, outsideEntry{e.id, r.value(&e) - k.base})
+			fresh = append(fresh, outsideEntry{e.id, r.value(&e) - k.base})
 		}
-		slices.SortFunc(overflow, func(a, b outsideEntry) int { return cmp.Compare(a.id, b.id) })
+		slices.SortFunc(fresh, func(a, b outsideEntry) int { return cmp.Compare(a.id, b.id) })
 		entries, complete = entries[:keptLength], false
 	}
-	next := kept{entries: entries, base: k.base, outside: k.outside, complete: complete}
-	if len(outsideAdd)+len(overflow) > 0 {
-		next.outside = mergeOutside(mergeOutside(k.outside, outsideAdd), overflow)
+	next := kept{entries: entries, ids: k.ids, base: k.base, outside: k.outside, complete: complete}
+	if grew {
+		next.ids = sortedIDs(entries)
+	}
+	if len(fresh) > 0 {
+		next.outside = mergeOutside(k.outside, fresh)
 	}
 	if len(next.outside) > maxOutside {
-		return false
+		next.prune()
 	}
 	if !complete && (len(entries) < TopN || r.value(&entries[TopN-1]) <= next.bound()) {
 		return false
 	}
 	*k = next
 	return true
+}
+
+// sortedIDs are the entries' ids in order.
+func sortedIDs(entries []keptEntry) []uint32 {
+	ids := make([]uint32, len(entries))
+	for i, e := range entries {
+		ids[i] = e.id
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// mergeMoved is entries with those at movedAt replaced by moved (in order), in order. The
+// others are copied in runs; a few moved ones are each put in place by binary search.
+func mergeMoved(entries []keptEntry, movedAt []int, moved []keptEntry, order func(a, b keptEntry) int) []keptEntry {
+	still := make([]keptEntry, 0, len(entries)-len(movedAt)+len(moved))
+	from := 0
+	for _, p := range movedAt {
+		still = append(still, entries[from:p]...)
+		from = p + 1
+	}
+	still = append(still, entries[from:]...)
+	if len(moved) <= 16 {
+		for _, m := range moved {
+			i, _ := slices.BinarySearchFunc(still, m, order)
+			still = slices.Insert(still, i, m)
+		}
+		return still
+	}
+	out := make([]keptEntry, 0, len(still)+len(moved))
+	i := 0
+	for _, e := range still {
+		for i < len(moved) && order(moved[i], e) < 0 {
+			out = append(out, moved[i])
+			i++
+		}
+		out = append(out, e)
+	}
+	return append(out, moved[i:]...)
+}
+
+// prune gives up following the half of the outside ids with the least added: base rises by
+// what the largest of them has, which bounds them all. The bound stays as it was; it only
+// grows faster with the changes to come.
+func (k *kept) prune() {
+	added := make([]int64, len(k.outside))
+	for i, e := range k.outside {
+		added[i] = e.added
+	}
+	slices.Sort(added)
+	floor := max(added[len(added)-maxOutside/2-1], 0) // base never falls: it bounds the ids not followed
+	kept := make([]outsideEntry, 0, maxOutside/2)
+	for _, e := range k.outside {
+		if e.added > floor {
+			kept = append(kept, outsideEntry{e.id, e.added - floor})
+		}
+	}
+	k.base += floor
+	k.outside = kept
 }
 
 // mergeOutside merges two lists sorted by id into a new one, summing what an id has in both.
