@@ -338,6 +338,8 @@ func testLiveUpdate(e *env) {
 	e.open("/")
 	e.waitState("live")
 	before := e.kpis(api.Filter{})
+	// The state comes with the server's first render; the charts only once the app runs.
+	e.waitJS("the charts drawn", `!!echarts.getInstanceByDom(document.querySelector("#chart-sales-trend"))`, 15*time.Second)
 	eval[chromedp.Void](e, `window.__samePage = true; window.__chart = echarts.getInstanceByDom(document.querySelector("#chart-sales-trend")).id`)
 	path := e.generate("live.csv", etl.GenerateOptions{Rows: 50, Seed: 7, From: day("2024-10-20"), To: day("2024-10-26")})
 	res := e.loadFile(path)
