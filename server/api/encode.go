@@ -159,10 +159,10 @@ func appendReusing[T comparable](b []byte, at int, s, was []T, wasJSON []byte, w
 		same++
 	}
 	start := 0
-	// Copy up to the mark of a point both encodings have, with one point at least left to
-	// encode after it: that one takes the comma copied before it.
+	// Points 0 to m*markEvery-1 are copied, each with the comma after it (a point's JSON is
+	// its own), up to the mark of a point both encodings have and with one point at least
+	// left to encode: that one takes the last comma copied.
 	if m := min(same/markEvery, len(wasMarks)-1, (len(s)-1)/markEvery); m > 0 {
-		// Points 0 to m*markEvery-1, each with the comma after it: a point's JSON is its own.
 		shift := int32(len(b)-at) - wasMarks[0]
 		for _, w := range wasMarks[:m] {
 			marks = append(marks, w+shift)

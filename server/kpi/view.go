@@ -241,33 +241,22 @@ func sortedIDs(entries []keptEntry) []uint32 {
 	return ids
 }
 
-// mergeMoved is entries with those at movedAt replaced by moved (in order), in order. The
-// others are copied in runs; a few moved ones are each put in place by binary search.
+// mergeMoved is entries with those at movedAt replaced by moved (in order), in order.
 func mergeMoved(entries []keptEntry, movedAt []int, moved []keptEntry, order func(a, b keptEntry) int) []keptEntry {
-	still := make([]keptEntry, 0, len(entries)-len(movedAt)+len(moved))
-	from := 0
-	for _, p := range movedAt {
-		still = append(still, entries[from:p]...)
-		from = p + 1
-	}
-	still = append(still, entries[from:]...)
-	if len(moved) <= 16 {
-		for _, m := range moved {
-			i, _ := slices.BinarySearchFunc(still, m, order)
-			still = slices.Insert(still, i, m)
+	out := make([]keptEntry, 0, len(entries)-len(movedAt)+len(moved))
+	m := 0
+	for p, e := range entries {
+		if len(movedAt) > 0 && movedAt[0] == p {
+			movedAt = movedAt[1:]
+			continue
 		}
-		return still
-	}
-	out := make([]keptEntry, 0, len(still)+len(moved))
-	i := 0
-	for _, e := range still {
-		for i < len(moved) && order(moved[i], e) < 0 {
-			out = append(out, moved[i])
-			i++
+		for m < len(moved) && order(moved[m], e) < 0 {
+			out = append(out, moved[m])
+			m++
 		}
 		out = append(out, e)
 	}
-	return append(out, moved[i:]...)
+	return append(out, moved[m:]...)
 }
 
 // prune gives up following the half of the outside ids with the least added: base rises by
