@@ -76,6 +76,13 @@ func assertConsistent(t testing.TB) {
 	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files WHERE rows_total <> rows_loaded + rows_rejected + rows_duplicate`); n != 0 {
 		t.Errorf("%d ledger rows whose counts do not add up", n)
 	}
+	if files, err := q.FilesPastTheirBlocks(ctx); err != nil || len(files) != 0 {
+		t.Errorf("files with sales past their recorded blocks: %+v (%v)", files, err)
+	}
+	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files
+		WHERE (status = 'loaded') <> (sales_from_block IS NOT NULL AND sales_end_block IS NOT NULL)`); n != 0 {
+		t.Errorf("%d ledger rows whose sales blocks are recorded though they loaded nothing, or missing though they loaded", n)
+	}
 }
 
 // tablesDigest fingerprints sales and the ledger's loaded and failed rows, to show that
@@ -153,6 +160,33 @@ func TestFixturesLoadExactlyInAnyOrderAndOnce(t *testing.T) {
 	if n := testDB.Int(t, `SELECT count(*) FROM ingested_files s JOIN ingested_files f ON f.id = s.repeats_file_id
 		WHERE s.status = 'skipped' AND f.status = 'loaded' AND f.content_sha256 = s.content_sha256`); n != int64(len(files)) {
 		t.Errorf("%d skipped rows naming the loaded file of the same bytes, want %d", n, len(files))
+	}
+	assertConsistent(t)
+}
+
+// Loads one after another write their sales within the heap blocks their ledger rows
+// record, whichever path they take (the third file repeats sales of the first: its fast
+// path aborts after writing most of its rows and it loads again along the merge path).
+// That is what lets a server read a file's sales by those blocks alone.
+func TestLoadsRecordTheBlocksTheirSalesLieIn(t *testing.T) {
+	testDB.Reset(t)
+	l := newLoader()
+	first := generated(t, GenerateOptions{Rows: 3000, Seed: 21})
+	again := generated(t, GenerateOptions{Rows: 3000, Seed: 22})
+	lines := strings.SplitAfter(string(first), "\n")
+	files := [][]byte{first, generated(t, GenerateOptions{Rows: 5000, Seed: 23}),
+		append(again, []byte(strings.Join(lines[1:200], ""))...), generated(t, GenerateOptions{Rows: 2000, Seed: 24})}
+	paths := []string{pathCopy, pathCopy, pathMerge, pathCopy}
+	for i, f := range files {
+		res := loadPath(t, l, writeFile(t, fmt.Sprintf("f%d.csv", i), f))
+		if res.Status != StatusLoaded || res.Path != paths[i] {
+			t.Fatalf("file %d: %+v, want loaded along %s", i, res, paths[i])
+		}
+		inside := testDB.Int(t, `SELECT count(*) FROM sales s JOIN ingested_files f ON f.id = s.file_id
+			WHERE f.id = $1 AND s.ctid >= format('(%s,0)', f.sales_from_block)::tid AND s.ctid < format('(%s,0)', f.sales_end_block)::tid`, res.FileID)
+		if inside != res.RowsLoaded || inside == 0 {
+			t.Errorf("file %d: %d of its %d sales lie within its recorded blocks", i, inside, res.RowsLoaded)
+		}
 	}
 	assertConsistent(t)
 }

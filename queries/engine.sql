@@ -10,7 +10,9 @@ WHERE status = 'loaded'
 ORDER BY id;
 
 -- name: EngineFile :one
--- One file of the ledger, once its commit is announced.
-SELECT id, object_key, finished_at, status
+-- One file of the ledger, once its commit is announced: with how many sales it brought and
+-- the heap blocks of sales they were written to (NULL for files loaded before those were
+-- recorded).
+SELECT id, object_key, finished_at, status, rows_loaded, sales_from_block, sales_end_block
 FROM ingested_files
 WHERE id = $1;

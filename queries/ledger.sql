@@ -36,17 +36,20 @@ RETURNING id;
 -- name: InsertFile :one
 -- Opens the ledger row of a load; its counts and status are settled by FinishFile in the
 -- same transaction. With the content hash already known, a concurrent load of the same bytes
--- waits here and then fails on the unique index.
+-- waits here and then fails on the unique index. It runs before the load writes any sale:
+-- sales_from_block is the last block of sales then, where the load's first sales may go.
 INSERT INTO ingested_files (
     source, bucket, object_key, etag, content_sha256, size_bytes, status,
-    event_ref, event_time, started_at, finished_at
+    event_ref, event_time, started_at, finished_at, sales_from_block
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, $9, clock_timestamp()
+    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, $9, clock_timestamp(),
+    greatest(pg_relation_size('sales') / current_setting('block_size')::bigint - 1, 0)
 )
 RETURNING id;
 
 -- name: FinishFile :exec
 -- Settles the ledger row: outcome, counts, what the file looked like, and when it finished.
+-- It runs after the load's last sale: a loaded file's sales lie below sales_end_block.
 UPDATE ingested_files SET
     status          = $2,
     load_path       = $3,
@@ -64,7 +67,9 @@ UPDATE ingested_files SET
     etag            = $15,
     number_format   = $16,
     date_format     = $17,
-    finished_at     = clock_timestamp()
+    finished_at     = clock_timestamp(),
+    sales_from_block = CASE WHEN $2 = 'loaded' THEN sales_from_block END,
+    sales_end_block  = CASE WHEN $2 = 'loaded' THEN pg_relation_size('sales') / current_setting('block_size')::bigint END
 WHERE id = $1;
 
 -- name: CopyRejects :copyfrom

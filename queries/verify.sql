@@ -20,6 +20,17 @@ WHERE f.status = 'loaded' AND f.rows_loaded IS DISTINCT FROM coalesce(s.n, 0)
 ORDER BY f.id
 LIMIT 20;
 
+-- name: FilesPastTheirBlocks :many
+-- Loaded files with sales at or past the sales_end_block their ledger row records: a
+-- server reads a file's sales below that block, so it would miss them.
+SELECT f.id, f.sales_end_block::bigint AS end_block, count(*)::bigint AS sales
+FROM sales s
+JOIN ingested_files f ON f.id = s.file_id
+WHERE f.sales_end_block IS NOT NULL AND s.ctid >= format('(%s,0)', f.sales_end_block)::tid
+GROUP BY f.id, f.sales_end_block
+ORDER BY f.id
+LIMIT 20;
+
 -- name: SaleDateRange :one
 -- First and last sale date loaded.
 SELECT min(sale_date)::date AS first_day, max(sale_date)::date AS last_day FROM sales;

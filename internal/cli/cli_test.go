@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -137,6 +139,13 @@ func TestLoadJSONAndExitStatus(t *testing.T) {
 	}
 	if v := salespulse(t, dbEnv(), "verify"); v.Code != 0 || !strings.Contains(v.Stdout, "agree") {
 		t.Errorf("verify: exit %d, %s", v.Code, v.Stdout)
+	}
+	// A ledger row whose blocks end before its sales do is reported: servers would miss them.
+	id := testDB.Int(t, `UPDATE ingested_files SET sales_end_block = sales_from_block
+		WHERE id = (SELECT min(id) FROM ingested_files WHERE status = 'loaded' AND rows_loaded > 0) RETURNING id`)
+	if v := salespulse(t, dbEnv(), "verify"); v.Code != 1 ||
+		!regexp.MustCompile(`files with sales past their recorded blocks: +1\n  file `+strconv.FormatInt(id, 10)+`: \d+ sales at or past block`).MatchString(v.Stdout) {
+		t.Errorf("verify of a ledger row whose blocks miss its sales: exit %d, %s", v.Code, v.Stdout)
 	}
 }
 

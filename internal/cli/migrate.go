@@ -107,6 +107,15 @@ func (v *verifier) ledger(ctx context.Context, q *db.Queries) error {
 		detail = append(detail, fmt.Sprintf("file %d: ledger says %d rows loaded, sales holds %d", f.ID, f.RowsLoaded, f.Sales))
 	}
 	v.report("files whose sales differ from the ledger", len(files), detail...)
+	past, err := q.FilesPastTheirBlocks(ctx)
+	if err != nil {
+		return err
+	}
+	detail = detail[:0]
+	for _, f := range past {
+		detail = append(detail, fmt.Sprintf("file %d: %d sales at or past block %d, where the ledger says they end", f.ID, f.Sales, f.EndBlock))
+	}
+	v.report("files with sales past their recorded blocks", len(past), detail...)
 	return nil
 }
 

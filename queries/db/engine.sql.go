@@ -12,19 +12,24 @@ import (
 )
 
 const engineFile = `-- name: EngineFile :one
-SELECT id, object_key, finished_at, status
+SELECT id, object_key, finished_at, status, rows_loaded, sales_from_block, sales_end_block
 FROM ingested_files
 WHERE id = $1
 `
 
 type EngineFileRow struct {
-	ID         int64
-	ObjectKey  string
-	FinishedAt pgtype.Timestamptz
-	Status     string
+	ID             int64
+	ObjectKey      string
+	FinishedAt     pgtype.Timestamptz
+	Status         string
+	RowsLoaded     int64
+	SalesFromBlock pgtype.Int8
+	SalesEndBlock  pgtype.Int8
 }
 
-// One file of the ledger, once its commit is announced.
+// One file of the ledger, once its commit is announced: with how many sales it brought and
+// the heap blocks of sales they were written to (NULL for files loaded before those were
+// recorded).
 func (q *Queries) EngineFile(ctx context.Context, id int64) (EngineFileRow, error) {
 	row := q.db.QueryRow(ctx, engineFile, id)
 	var i EngineFileRow
@@ -33,6 +38,9 @@ func (q *Queries) EngineFile(ctx context.Context, id int64) (EngineFileRow, erro
 		&i.ObjectKey,
 		&i.FinishedAt,
 		&i.Status,
+		&i.RowsLoaded,
+		&i.SalesFromBlock,
+		&i.SalesEndBlock,
 	)
 	return i, err
 }

@@ -54,7 +54,7 @@ func (q *Queries) FileTimings(ctx context.Context, ids []int64) ([]FileTimingsRo
 }
 
 const getFile = `-- name: GetFile :one
-SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format, repeats_file_id, event_ref FROM ingested_files WHERE id = $1
+SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format, repeats_file_id, event_ref, sales_from_block, sales_end_block FROM ingested_files WHERE id = $1
 `
 
 func (q *Queries) GetFile(ctx context.Context, id int64) (IngestedFile, error) {
@@ -86,6 +86,8 @@ func (q *Queries) GetFile(ctx context.Context, id int64) (IngestedFile, error) {
 		&i.DateFormat,
 		&i.RepeatsFileID,
 		&i.EventRef,
+		&i.SalesFromBlock,
+		&i.SalesEndBlock,
 	)
 	return i, err
 }
@@ -142,7 +144,7 @@ func (q *Queries) LedgerTotals(ctx context.Context) ([]LedgerTotalsRow, error) {
 
 const listFiles = `-- name: ListFiles :many
 
-SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format, repeats_file_id, event_ref FROM ingested_files
+SELECT id, source, bucket, object_key, etag, content_sha256, size_bytes, status, load_path, rows_total, rows_loaded, rows_rejected, rows_duplicate, header_shape, encoding, delimiter, unknown_columns, error, event_time, started_at, finished_at, number_format, date_format, repeats_file_id, event_ref, sales_from_block, sales_end_block FROM ingested_files
 WHERE id < coalesce(nullif($1::bigint, 0), 9223372036854775807)
 ORDER BY id DESC
 LIMIT $2::int
@@ -192,6 +194,8 @@ func (q *Queries) ListFiles(ctx context.Context, arg ListFilesParams) ([]Ingeste
 			&i.DateFormat,
 			&i.RepeatsFileID,
 			&i.EventRef,
+			&i.SalesFromBlock,
+			&i.SalesEndBlock,
 		); err != nil {
 			return nil, err
 		}

@@ -139,7 +139,9 @@ UPDATE ingested_files SET
     etag            = $15,
     number_format   = $16,
     date_format     = $17,
-    finished_at     = clock_timestamp()
+    finished_at     = clock_timestamp(),
+    sales_from_block = CASE WHEN $2 = 'loaded' THEN sales_from_block END,
+    sales_end_block  = CASE WHEN $2 = 'loaded' THEN pg_relation_size('sales') / current_setting('block_size')::bigint END
 WHERE id = $1
 `
 
@@ -164,6 +166,7 @@ type FinishFileParams struct {
 }
 
 // Settles the ledger row: outcome, counts, what the file looked like, and when it finished.
+// It runs after the load's last sale: a loaded file's sales lie below sales_end_block.
 func (q *Queries) FinishFile(ctx context.Context, arg FinishFileParams) error {
 	_, err := q.db.Exec(ctx, finishFile,
 		arg.ID,
@@ -190,9 +193,10 @@ func (q *Queries) FinishFile(ctx context.Context, arg FinishFileParams) error {
 const insertFile = `-- name: InsertFile :one
 INSERT INTO ingested_files (
     source, bucket, object_key, etag, content_sha256, size_bytes, status,
-    event_ref, event_time, started_at, finished_at
+    event_ref, event_time, started_at, finished_at, sales_from_block
 ) VALUES (
-    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, $9, clock_timestamp()
+    $1, $2, $3, $4, $5, $6, 'loaded', $7, $8, $9, clock_timestamp(),
+    greatest(pg_relation_size('sales') / current_setting('block_size')::bigint - 1, 0)
 )
 RETURNING id
 `
@@ -211,7 +215,8 @@ type InsertFileParams struct {
 
 // Opens the ledger row of a load; its counts and status are settled by FinishFile in the
 // same transaction. With the content hash already known, a concurrent load of the same bytes
-// waits here and then fails on the unique index.
+// waits here and then fails on the unique index. It runs before the load writes any sale:
+// sales_from_block is the last block of sales then, where the load's first sales may go.
 func (q *Queries) InsertFile(ctx context.Context, arg InsertFileParams) (int64, error) {
 	row := q.db.QueryRow(ctx, insertFile,
 		arg.Source,

@@ -93,6 +93,8 @@ type IngestedFile struct {
 	DateFormat     string
 	RepeatsFileID  pgtype.Int8
 	EventRef       string
+	SalesFromBlock pgtype.Int8
+	SalesEndBlock  pgtype.Int8
 }
 
 type RejectedRow struct {

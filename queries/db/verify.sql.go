@@ -47,6 +47,44 @@ func (q *Queries) FileDrift(ctx context.Context) ([]FileDriftRow, error) {
 	return items, nil
 }
 
+const filesPastTheirBlocks = `-- name: FilesPastTheirBlocks :many
+SELECT f.id, f.sales_end_block::bigint AS end_block, count(*)::bigint AS sales
+FROM sales s
+JOIN ingested_files f ON f.id = s.file_id
+WHERE f.sales_end_block IS NOT NULL AND s.ctid >= format('(%s,0)', f.sales_end_block)::tid
+GROUP BY f.id, f.sales_end_block
+ORDER BY f.id
+LIMIT 20
+`
+
+type FilesPastTheirBlocksRow struct {
+	ID       int64
+	EndBlock int64
+	Sales    int64
+}
+
+// Loaded files with sales at or past the sales_end_block their ledger row records: a
+// server reads a file's sales below that block, so it would miss them.
+func (q *Queries) FilesPastTheirBlocks(ctx context.Context) ([]FilesPastTheirBlocksRow, error) {
+	rows, err := q.db.Query(ctx, filesPastTheirBlocks)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FilesPastTheirBlocksRow
+	for rows.Next() {
+		var i FilesPastTheirBlocksRow
+		if err := rows.Scan(&i.ID, &i.EndBlock, &i.Sales); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const ledgerDrift = `-- name: LedgerDrift :one
 
 SELECT ((SELECT count(*) FROM sales)

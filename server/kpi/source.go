@@ -113,10 +113,34 @@ func (e *Engine) LoadFile(ctx context.Context, pool *pgxpool.Pool, id int64) (Fo
 		return Footprint{}, nil
 	}
 	d, n := e.NewDelta(File{ID: f.ID, Key: f.ObjectKey, FinishedAt: f.FinishedAt.Time}), e.names()
-	if err := copySales(ctx, tx, " WHERE file_id = "+strconv.FormatInt(id, 10), func(s *rawSale) { n.add(d, s) }); err != nil {
-		return Footprint{}, fmt.Errorf("kpi: file %d: %w", id, err)
+	var read int64
+	add := func(s *rawSale) { n.add(d, s); read++ }
+	for _, where := range fileSales(f) {
+		if err := copySales(ctx, tx, where, add); err != nil {
+			return Footprint{}, fmt.Errorf("kpi: file %d: %w", id, err)
+		}
+		if read == f.RowsLoaded {
+			break
+		}
+	}
+	if read != f.RowsLoaded {
+		return Footprint{}, fmt.Errorf("kpi: file %d: read %d sales, the ledger says it loaded %d", id, read, f.RowsLoaded)
 	}
 	return e.Apply(d), nil
+}
+
+// fileSales are the clauses that select a file's sales, to be read in turn until they
+// brought as many as the file loaded: first the heap blocks the load wrote to (a TID range
+// scan of just those pages), then the rest of the table for sales that went into room freed
+// earlier (through the BRIN index on file_id). A file loaded before the blocks were recorded
+// has only the second.
+func fileSales(f db.EngineFileRow) []string {
+	id := strconv.FormatInt(f.ID, 10)
+	if !f.SalesFromBlock.Valid || !f.SalesEndBlock.Valid {
+		return []string{" WHERE file_id = " + id}
+	}
+	blocks := fmt.Sprintf("ctid >= '(%d,0)'::tid AND ctid < '(%d,0)'::tid", f.SalesFromBlock.Int64, f.SalesEndBlock.Int64)
+	return []string{" WHERE " + blocks + " AND file_id = " + id, " WHERE file_id = " + id + " AND NOT (" + blocks + ")"}
 }
 
 // Sync adds every loaded file the engine does not hold yet: after notifications were
