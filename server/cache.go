@@ -20,7 +20,11 @@ type snapshotCache struct {
 	compute func(context.Context, query) (*kpi.View, error)
 	version func() uint64 // the engine's
 	timeout time.Duration // how long one computation may take
-	max     int           // entries kept; beyond it an arbitrary one is evicted
+	// max is the entries kept: beyond it, an arbitrary one no client watches is evicted.
+	// Watched filters are never evicted (their clients bound them), or every change to more
+	// watched filters than max would compute again the ones evicted at random.
+	max     int
+	watched func(key string) bool
 
 	mu      sync.Mutex
 	entries map[string]*cached
@@ -55,8 +59,9 @@ func (e *cached) framed() *websocket.PreparedMessage {
 	return e.frame
 }
 
-func newSnapshotCache(compute func(context.Context, query) (*kpi.View, error), version func() uint64, timeout time.Duration, max int) *snapshotCache {
-	return &snapshotCache{compute: compute, version: version, timeout: timeout, max: max, entries: map[string]*cached{}}
+func newSnapshotCache(compute func(context.Context, query) (*kpi.View, error), version func() uint64, watched func(string) bool,
+	timeout time.Duration, max int) *snapshotCache {
+	return &snapshotCache{compute: compute, version: version, watched: watched, timeout: timeout, max: max, entries: map[string]*cached{}}
 }
 
 // get returns the current snapshot of q's filter with a seq above minSeq (0: any), computing
@@ -101,8 +106,10 @@ func isDone(e *cached) bool {
 func (c *snapshotCache) start(key string, q query) *cached {
 	if len(c.entries) >= c.max {
 		for k := range c.entries { // evict one at random: filters are cheap to recompute
-			delete(c.entries, k)
-			break
+			if !c.watched(k) {
+				delete(c.entries, k)
+				break
+			}
 		}
 	}
 	e := &cached{ready: make(chan struct{})}

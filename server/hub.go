@@ -99,6 +99,13 @@ func (h *hub) count() int {
 	return h.n
 }
 
+// watched tells whether a client watches the filter of key.
+func (h *hub) watched(key string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.byFilter[key]) > 0
+}
+
 // filters are the distinct filters watched, each once.
 func (h *hub) filters() map[string]query {
 	h.mu.Lock()

@@ -58,7 +58,7 @@ type Config struct {
 	MessageRate     float64       // client messages a second, after a burst of MessageBurst; default 5
 	MessageBurst    int           // default 10
 	SnapshotTimeout time.Duration // longest a snapshot computation may take; default 30 s
-	CacheEntries    int           // filters whose snapshot is kept (a few hundred KB each); default 4096
+	CacheEntries    int           // filters whose snapshot is kept (a few hundred KB each); default 4096, and every watched one beyond
 	ListenIdleCheck time.Duration // ping the LISTEN connection after this long without news; default 30 s
 	ListenBackoff   time.Duration // first delay before reconnecting it (doubling up to 10 s); default 100 ms
 	ShutdownTimeout time.Duration // how long Close lets requests finish; default 10 s
@@ -153,7 +153,7 @@ func New(cfg Config) *Server {
 	s.hub.metrics = s.metrics
 	s.engine, s.engineReady = kpi.New(), make(chan struct{})
 	s.alerts = newAlerter(s, cfg.Alerts)
-	s.cache = newSnapshotCache(s.computeSnapshot, s.engine.Version, cfg.SnapshotTimeout, cfg.CacheEntries)
+	s.cache = newSnapshotCache(s.computeSnapshot, s.engine.Version, s.hub.watched, cfg.SnapshotTimeout, cfg.CacheEntries)
 	s.uploads = make(chan struct{}, cfg.UploadConcurrency)
 	s.pageCSP = newPagePolicy(cfg.UI)
 	s.upgrader = s.newUpgrader()
