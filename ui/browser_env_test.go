@@ -250,11 +250,17 @@ func (e *env) open(path string) {
 	e.do(chromedp.Navigate(e.url + path))
 }
 
-// waitState waits for the dashboard to show figures of the given kind (live, cached).
+// trendDrawn holds once the app has drawn the sales trend. The dashboard's state already
+// comes with the server's first render, which has the cards but no chart.
+const trendDrawn = `(el => el !== null && typeof echarts !== "undefined" && !!echarts.getInstanceByDom(el))(document.querySelector("#chart-sales-trend"))`
+
+// waitState waits for the dashboard to show figures of the given kind (live, cached), with
+// the app running: the server's first render already has the state, and the loading screen
+// that the app removes when it starts.
 func (e *env) waitState(state string) {
 	e.t.Helper()
-	e.waitJS("the dashboard in state "+state,
-		`document.querySelector("#dashboard")?.dataset.state === "`+state+`"`, 20*time.Second)
+	e.waitJS("the dashboard in state "+state+", the app running",
+		`document.querySelector("#dashboard")?.dataset.state === "`+state+`" && document.querySelector("#app-wasm-loader") === null`, 30*time.Second)
 }
 
 // cards reads the KPI cards: data-kpi → displayed value.

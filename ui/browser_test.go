@@ -274,7 +274,7 @@ func testCharts(e *env) {
 		e.t.Errorf("charts %v, want %v", ids, chartIDs)
 	}
 	// Charts draw as they come near the screen.
-	e.waitJS("the first charts drawn", `!!echarts.getInstanceByDom(document.querySelector("#chart-sales-trend"))`, 15*time.Second)
+	e.waitJS("the first charts drawn", trendDrawn, 30*time.Second)
 	if n := eval[int](e, `[...document.querySelectorAll(".chart-canvas")].filter(el => echarts.getInstanceByDom(el)).length`); n == 10 {
 		e.t.Error("every chart drawn before it was scrolled to")
 	}
@@ -338,8 +338,7 @@ func testLiveUpdate(e *env) {
 	e.open("/")
 	e.waitState("live")
 	before := e.kpis(api.Filter{})
-	// The state comes with the server's first render; the charts only once the app runs.
-	e.waitJS("the charts drawn", `!!echarts.getInstanceByDom(document.querySelector("#chart-sales-trend"))`, 15*time.Second)
+	e.waitJS("the charts drawn", trendDrawn, 30*time.Second)
 	eval[chromedp.Void](e, `window.__samePage = true; window.__chart = echarts.getInstanceByDom(document.querySelector("#chart-sales-trend")).id`)
 	path := e.generate("live.csv", etl.GenerateOptions{Rows: 50, Seed: 7, From: day("2024-10-20"), To: day("2024-10-26")})
 	res := e.loadFile(path)
@@ -507,7 +506,7 @@ func testScreenshots(e *env) {
 			e.viewport(size.w, size.h, size.mobile)
 			e.open("/")
 			e.waitState("live")
-			e.waitJS("the charts on screen drawn", `!!echarts.getInstanceByDom(document.querySelector("#chart-sales-trend"))`, 15*time.Second)
+			e.waitJS("the charts on screen drawn", trendDrawn, 30*time.Second)
 			time.Sleep(1200 * time.Millisecond) // ECharts' entry animation
 			e.screenshot(fmt.Sprintf("dashboard-%s-%s", size.name, scheme))
 			if size.mobile {
@@ -618,7 +617,7 @@ func testOffline(e *env) {
 	if !strings.HasPrefix(badge, "offline since ") || len(badge) != len("offline since 14:05") {
 		e.t.Errorf("badge %q, want offline since HH:MM", badge)
 	}
-	e.waitJS("charts from the cache", `!!echarts.getInstanceByDom(document.querySelector("#chart-sales-trend"))`, 15*time.Second)
+	e.waitJS("charts from the cache", trendDrawn, 30*time.Second)
 	time.Sleep(1200 * time.Millisecond)
 	e.screenshot("dashboard-desktop-light-offline")
 	// A deep link works offline too: the worker answers with the cached shell, and the
