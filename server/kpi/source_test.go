@@ -209,6 +209,31 @@ func TestFileSalesInFreedRoomAreRead(t *testing.T) {
 	}
 }
 
+// A file whose ledger count disagrees with its sales (a sale deleted by hand) is still
+// taken, with the sales there are: verify reports the drift, the push does not stop.
+func TestLedgerDriftDoesNotStopAFile(t *testing.T) {
+	testDB.Reset(t)
+	ctx := context.Background()
+	live := New()
+	if err := live.Load(ctx, testDB.Pool); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := etl.Generate(&b, etl.GenerateOptions{Rows: 500, Seed: 41, From: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 5, 9, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	res := loadBytes(t, "drift.csv", b.Bytes())
+	if _, err := testDB.Pool.Exec(ctx, `DELETE FROM sales WHERE sale_key = (SELECT sale_key FROM sales WHERE file_id = $1 LIMIT 1)`, res.FileID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.LoadFile(ctx, testDB.Pool, res.FileID); err != nil {
+		t.Fatalf("a file whose ledger disagrees with sales: %v", err)
+	}
+	if live.Sales() != 499 || !live.Has(res.FileID) {
+		t.Errorf("the engine holds %d sales (file held: %v), want the 499 left", live.Sales(), live.Has(res.FileID))
+	}
+}
+
 // assertAgree checks that a live engine's view equals a fresh engine's and a recomputation
 // from sales with SQL, and returns it.
 func assertAgree(t *testing.T, q *db.Queries, live, fresh *Engine, f api.Filter) *api.Snapshot {
