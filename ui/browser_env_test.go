@@ -254,13 +254,13 @@ func (e *env) open(path string) {
 // comes with the server's first render, which has the cards but no chart.
 const trendDrawn = `(el => el !== null && typeof echarts !== "undefined" && !!echarts.getInstanceByDom(el))(document.querySelector("#chart-sales-trend"))`
 
-// waitState waits for the dashboard to show figures of the given kind (live, cached), with
-// the app running: the server's first render already has the state, and the loading screen
-// that the app removes when it starts.
+// waitState waits for the dashboard to show figures of the given kind (live, cached), drawn
+// by the app: the server's first render already has the state, and the loading screen goes
+// as soon as the WebAssembly starts, before the app has mounted anything.
 func (e *env) waitState(state string) {
 	e.t.Helper()
 	e.waitJS("the dashboard in state "+state+", the app running",
-		`document.querySelector("#dashboard")?.dataset.state === "`+state+`" && document.querySelector("#app-wasm-loader") === null`, 30*time.Second)
+		`(d => d?.dataset.state === "`+state+`" && d.dataset.running === "true")(document.querySelector("#dashboard"))`, 30*time.Second)
 }
 
 // cards reads the KPI cards: data-kpi → displayed value.

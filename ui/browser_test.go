@@ -269,6 +269,8 @@ func testCharts(e *env) {
 	e.open("/")
 	e.waitState("live")
 	snap := e.kpis(api.Filter{})
+	// The charts are built a frame after the figures.
+	e.waitJS("the chart cards", `document.querySelectorAll("[data-chart]").length > 0`, 10*time.Second)
 	ids := eval[[]string](e, `[...document.querySelectorAll("[data-chart]")].map(c => c.dataset.chart)`)
 	if !slices.Equal(ids, chartIDs) {
 		e.t.Errorf("charts %v, want %v", ids, chartIDs)

@@ -20,6 +20,7 @@ type dashboard struct {
 
 	rangeErr string          // why the custom dates typed in were not applied
 	exact    map[string]bool // cards tapped to show their exact figure
+	running  bool            // mounted in the browser: the page is the app's, not the server's render
 }
 
 func newDashboard() app.Composer { return &dashboard{view: view{Range: rangeAll}} }
@@ -28,8 +29,9 @@ func newDashboard() app.Composer { return &dashboard{view: view{Range: rangeAll}
 // cards are drawn first. Building ten charts' options takes longer than drawing the cards.
 const chartsAfter = 16 * time.Millisecond
 
-// OnMount follows the snapshot on screen and the theme.
+// OnMount follows the snapshot on screen and the theme. It runs in the browser only.
 func (d *dashboard) OnMount(ctx app.Context) {
+	d.running = true
 	stateShown.observe(ctx, &d.shown, func() {
 		ctx.After(chartsAfter, func(app.Context) { d.build() })
 		if d.state() == "live" {
@@ -104,7 +106,7 @@ func (d *dashboard) Render() app.UI {
 	}
 	return app.Div().Class("page").Body(
 		&topBar{Page: "/"},
-		app.Main().Class(classes...).ID("dashboard").Attr("data-state", state).Body(
+		app.Main().Class(classes...).ID("dashboard").Attr("data-state", state).Attr("data-running", d.running).Body(
 			d.filterBar(),
 			d.notice(state),
 			kpiCards(snap.Totals, &snap.Previous, d.shown.Has, d.exact, d.toggleExact),
