@@ -57,10 +57,20 @@ var viewKinds = []viewKind{
 		return api.Filter{Region: o.Regions[i%len(o.Regions)], Channel: o.Channels[i%len(o.Channels)],
 			From: date(first.AddDate(0, 1, i%40)), To: date(first.AddDate(0, 14, -(i % 30)))}
 	}},
+	// Two mixes beyond those: two dimensions over all time, and over a ragged window.
+	{"region + channel, all time", func(i int, first, _ time.Time, o api.Options) api.Filter {
+		pairs := len(o.Regions) * len(o.Channels)
+		return api.Filter{Region: o.Regions[i%len(o.Regions)], Channel: o.Channels[i/len(o.Regions)%len(o.Channels)],
+			From: date(first.AddDate(0, 0, -1-i/pairs))}
+	}},
+	{"category + region + a date range", func(i int, first, _ time.Time, o api.Options) api.Filter {
+		return api.Filter{Category: o.Categories[i%len(o.Categories)], Region: o.Regions[i%len(o.Regions)],
+			From: date(first.AddDate(0, 2, i%50)), To: date(first.AddDate(0, 21, -(i % 40)))}
+	}},
 }
 
 // TestSnapshotsAtScale times, at ten million sales over two years for a large and a small
-// catalogue: the server's start (ready, and its memory), uncached snapshots of five kinds
+// catalogue: the server's start (ready, and its memory), uncached snapshots of seven kinds
 // of view computed by the engine and asked of the running server over HTTP, and, as the
 // same run's reference, the same views recomputed with SQL over sales and the time
 // PostgreSQL takes to stream the sales the engine reads at start.

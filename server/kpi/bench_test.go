@@ -78,6 +78,19 @@ func TestSnapshotLatencyAtScale(t *testing.T) {
 		{"region + channel + range", func(i int) Query {
 			return Query{Filter: api.Filter{Region: "Texas", Channel: "Marketplace"}, From: start + 40 + Day(i), To: start + 400 + Day(i), HasFrom: true, HasTo: true}
 		}},
+		// Mixes the dashboard allows beyond those five.
+		{"region + channel, all time", func(i int) Query {
+			return Query{Filter: api.Filter{Region: []string{"Texas", "Florida"}[i%2], Channel: []string{"Marketplace", "Online Store", "Physical Store"}[i%3]}}
+		}},
+		{"category + region, all time", func(i int) Query {
+			return Query{Filter: api.Filter{Category: []string{"Technology", "Clothing"}[i%2], Region: []string{"Texas", "Florida", "Illinois"}[i%3]}}
+		}},
+		{"category + region + channel", func(i int) Query {
+			return Query{Filter: api.Filter{Category: "Furniture", Region: "Texas", Channel: "Marketplace"}, From: start + Day(i), HasFrom: true}
+		}},
+		{"region, last 30 days", func(i int) Query {
+			return Query{Filter: api.Filter{Region: "Texas"}, From: last - 29 - Day(i), To: last - Day(i), HasFrom: true, HasTo: true}
+		}},
 	}
 	for _, v := range views {
 		if only := os.Getenv("KPI_VIEW"); only != "" && only != v.name {

@@ -117,7 +117,7 @@ func sumCell(rows []row) dayCell {
 }
 
 // monthLists appends the product and representative sums of every member that rows of one
-// month (sorted by day and combination) belong to.
+// month (sorted by day and combination) belong to, their combination's included.
 func monthLists(a *accumulator, out []memberLists, rows []row, m month, combos []combo) []memberLists {
 	// Each member's rows are whole runs of one day and combination.
 	type run struct{ from, to int }
@@ -130,6 +130,8 @@ func monthLists(a *accumulator, out []memberLists, rows []row, m month, combos [
 		for _, mb := range membersOf(combos[rows[i].combo]) {
 			byMember[mb] = append(byMember[mb], run{i, j})
 		}
+		cm := member{dimCombo, rows[i].combo}
+		byMember[cm] = append(byMember[cm], run{i, j})
 		i = j
 	}
 	for mb, runs := range byMember {

@@ -7,9 +7,10 @@
 // It keeps, per sale date and combination of category, region and channel (a cell), the
 // cube's measures and the sums of each product and representative; per month and year,
 // the measures of each combination and the product and representative lists of every
-// single-dimension member (all sales, one category, one region, one channel). A view reads
-// whole years and months from those lists and only its ragged days from the cells; a view
-// filtered on two or three dimensions reads the cells that match, which are few.
+// single-dimension member (all sales, one category, one region, one channel) and of every
+// combination. A view reads whole years and months from those lists and only its ragged
+// days from the cells; a view filtered on two or three dimensions sums the lists of the
+// combinations that match, which are few.
 package kpi
 
 import (
@@ -100,7 +101,9 @@ type dayState struct {
 	members map[member]*measures
 }
 
-// member is a single-dimension filter: all sales, or one category, region or channel.
+// member is a single-dimension filter: all sales, or one category, region or channel; or,
+// for the lists of a period only, one combination (a filter on two or three dimensions sums
+// the lists of the combinations it matches).
 type member struct {
 	dim dimension
 	id  uint32
@@ -113,6 +116,7 @@ const (
 	dimCategory
 	dimRegion
 	dimChannel
+	dimCombo // id: the combination's
 )
 
 func membersOf(c combo) [4]member {
@@ -133,7 +137,7 @@ type entry struct {
 }
 
 // period is a month or a year: the measures of every combination that sold in it, and the
-// lists of every single-dimension member.
+// lists of every single-dimension member and of every combination.
 type period struct {
 	combos  map[uint32]*measures
 	members map[member]*lists
@@ -440,9 +444,11 @@ func addEntries(a, b []entry) []entry {
 	return a
 }
 
-// mergeEntries merges two entry lists sorted by id, summing equal ids, into a new list.
+// mergeEntries merges two entry lists sorted by id, summing equal ids, into a new list of
+// exactly the merged length: the lists of periods are kept for good, and most ids of a
+// period's new sales are in its list already.
 func mergeEntries(a, b []entry) []entry {
-	out := make([]entry, 0, len(a)+len(b))
+	out := make([]entry, 0, mergedLength(a, b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		switch {
@@ -464,4 +470,22 @@ func mergeEntries(a, b []entry) []entry {
 	}
 	out = append(out, a[i:]...)
 	return append(out, b[j:]...)
+}
+
+// mergedLength is the number of distinct ids in two entry lists sorted by id.
+func mergedLength(a, b []entry) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i].id < b[j].id:
+			i++
+		case a[i].id > b[j].id:
+			j++
+		default:
+			i++
+			j++
+		}
+		n++
+	}
+	return n + len(a) - i + len(b) - j
 }

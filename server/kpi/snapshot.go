@@ -359,35 +359,40 @@ func (f *figures) trendPoints() {
 	}
 }
 
-// lists fills the top products and representatives: a single-dimension filter reads its
-// member's lists of whole years and months and the matching cells of the ragged days; a
-// filter of two or three dimensions reads every matching cell of the window. Cells holding
+// lists fills the top products and representatives from the lists of whole years and
+// months (a single-dimension filter's member's, or those of every combination a filter of
+// two or three dimensions matches) and the matching cells of the ragged days. Cells holding
 // many items are summed by two goroutines, each into an accumulator of its own.
 func (f *figures) lists(sp span) {
 	a := getAccumulator(f.e.products.len(), f.e.reps.len())
 	defer putAccumulator(a)
 	mb, single := f.v.member()
-	days := [][2]Day{{f.v.from, f.v.to}}
-	if single {
-		days = sp.days
-		for _, y := range sp.years {
-			if p := f.e.years[y]; p != nil {
-				if l := p.members[mb]; l != nil {
-					a.addLists(l)
-				}
+	addPeriod := func(p *period) {
+		switch {
+		case p == nil:
+		case single:
+			if l := p.members[mb]; l != nil {
+				a.addLists(l)
 			}
-		}
-		for _, m := range sp.months {
-			if p := f.e.months[m]; p != nil {
-				if l := p.members[mb]; l != nil {
-					a.addLists(l)
+		default:
+			for id := range p.combos {
+				if f.v.matches(f.combos[id]) {
+					if l := p.members[member{dimCombo, id}]; l != nil {
+						a.addLists(l)
+					}
 				}
 			}
 		}
 	}
+	for _, y := range sp.years {
+		addPeriod(f.e.years[y])
+	}
+	for _, m := range sp.months {
+		addPeriod(f.e.months[m])
+	}
 	var cells []*cell
 	items := 0
-	for _, r := range days {
+	for _, r := range sp.days {
 		for _, d := range f.e.daysIn(r[0], r[1]) {
 			for _, c := range f.e.days[d].cells {
 				if f.v.matches(f.combos[c.combo]) {

@@ -21,8 +21,10 @@ type Check struct {
 }
 
 // Checks are the filters verify checks for data between first and last: all time, the latest
-// day, the last 30 days, a window with ragged ends, the first category, and the first region
-// with the first channel over the last 90 days.
+// day, the last 30 days, a window with ragged ends, the first category, the first region
+// with the first channel over the last 90 days and over all time (the lists of whole
+// periods a filter of two dimensions reads), and the first category with the first region
+// over the ragged window.
 func Checks(first, last Day, o api.Options) []Check {
 	day := func(d Day) string { return max(first, min(last, d)).String() }
 	views := []Check{
@@ -36,7 +38,12 @@ func Checks(first, last Day, o api.Options) []Check {
 	}
 	if len(o.Regions) > 0 && len(o.Channels) > 0 {
 		views = append(views, Check{"region and channel, last 90 days", api.Filter{
-			From: day(last - 89), To: day(last), Region: o.Regions[0], Channel: o.Channels[0]}})
+			From: day(last - 89), To: day(last), Region: o.Regions[0], Channel: o.Channels[0]}},
+			Check{"region and channel, all time", api.Filter{Region: o.Regions[0], Channel: o.Channels[0]}})
+	}
+	if len(o.Categories) > 0 && len(o.Regions) > 0 {
+		views = append(views, Check{"category and region, ragged window", api.Filter{
+			From: day(first + 10), To: day(last - 10), Category: o.Categories[0], Region: o.Regions[0]}})
 	}
 	return views
 }
